@@ -1,0 +1,46 @@
+# iqtrack — the commands. `make run` and `make test` are the two a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# The test suite runs against real PostgreSQL and Redis (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iqtrack
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+PYTEST_ARGS ?= -n 2
+
+.PHONY: install run test lint format migrations-check services-check clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=python3)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Start iqtrack on the embedded default (SQLite + filesystem broker under var/) with the demo
+## case and demo users: web on http://127.0.0.1:8000, a Celery worker and beat. Ctrl-C stops all.
+run: install
+	env -u DATABASE_URL -u REDIS_URL scripts/run-embedded
+
+## The whole suite: lint, format, migrations, and pytest on real PostgreSQL and Redis.
+test: install
+	$(BIN)/python scripts/check_services.py --database-url "$(TEST_DATABASE_URL)" --redis-url "$(TEST_REDIS_URL)"
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL="$(TEST_DATABASE_URL)" REDIS_URL="$(TEST_REDIS_URL)" $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,305 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from evidence.choices import Tlp
+from evidence.models import Evidence, choice_check, natural_key_field
+from questions.choices import (
+    AchRating,
+    Action,
+    AssessmentState,
+    Confidence,
+    Likelihood,
+    LikelihoodWording,
+    Priority,
+    ReviewDecision,
+    Status,
+)
+
+User = settings.AUTH_USER_MODEL
+
+
+class Question(models.Model):
+    """An open intelligence question. A key question (no parent) may have sub-questions.
+
+    `status` changes only through questions.workflow, which checks actor and state, updates
+    under a row lock and writes a Transition.
+    """
+
+    key = natural_key_field()
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="sub_questions"
+    )
+    team = models.ForeignKey("accounts.Team", on_delete=models.PROTECT, related_name="questions")
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.MEDIUM)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    tlp = models.CharField("TLP", max_length=16, choices=Tlp.choices, default=Tlp.AMBER)
+    created_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    assignee = models.ForeignKey(
+        User,
+        verbose_name="analyst",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_questions",
+    )
+    reviewer = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="reviewed_questions"
+    )
+    due_at = models.DateTimeField("due", null=True, blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-priority", "due_at", "id"]
+        constraints = [
+            choice_check("status", Status),
+            choice_check("tlp", Tlp),
+            models.CheckConstraint(
+                condition=models.Q(priority__gte=1, priority__lte=4),
+                name="questions_question_priority_range",
+            ),
+            # Two-person rule, structurally: the analyst never reviews their own question.
+            models.CheckConstraint(
+                condition=~models.Q(assignee=models.F("reviewer")),
+                name="questions_question_analyst_is_not_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("id")),
+                name="questions_question_not_its_own_parent",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"]),
+            models.Index(fields=["team", "status"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["reviewer", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Hypothesis(models.Model):
+    """One candidate answer to a question, for Analysis of Competing Hypotheses."""
+
+    key = natural_key_field()
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="hypotheses")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["question", "position", "id"]
+        verbose_name_plural = "hypotheses"
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EvidenceLink(models.Model):
+    """Evidence bearing on a question, with why it matters."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="evidence_links")
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="question_links")
+    relevance = models.TextField(blank=True)
+    linked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["question", "evidence__happened_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "evidence"], name="questions_link_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence} → {self.question}"
+
+
+class HypothesisRating(models.Model):
+    """ACH cell: how consistent one evidence item is with one hypothesis."""
+
+    hypothesis = models.ForeignKey(Hypothesis, on_delete=models.CASCADE, related_name="ratings")
+    evidence = models.ForeignKey(Evidence, on_delete=models.CASCADE, related_name="ratings")
+    rating = models.CharField(max_length=20, choices=AchRating.choices)
+    note = models.TextField(blank=True)
+    rated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["hypothesis", "evidence"]
+        constraints = [
+            models.UniqueConstraint(fields=["hypothesis", "evidence"], name="questions_rate_once"),
+            choice_check("rating", AchRating),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.evidence} / {self.hypothesis}: {self.get_rating_display()}"
+
+
+class Assessment(models.Model):
+    """One version of the analyst's answer. Submitted and approved versions never change."""
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="assessments")
+    version = models.PositiveIntegerField()
+    state = models.CharField(
+        max_length=16, choices=AssessmentState.choices, default=AssessmentState.DRAFT
+    )
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="authored_assessments")
+    key_judgments = models.TextField(blank=True)
+    likelihood = models.PositiveSmallIntegerField(choices=Likelihood.choices, null=True, blank=True)
+    likelihood_wording = models.CharField(
+        max_length=12, choices=LikelihoodWording.choices, default=LikelihoodWording.PRIMARY
+    )
+    confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
+    cited_evidence = models.ManyToManyField(Evidence, blank=True, related_name="citing_assessments")
+    change_note = models.TextField(
+        blank=True,
+        help_text="From the second version on: what changed since the previous one, and why.",
+    )
+    tlp = models.CharField("TLP", max_length=16, choices=Tlp.choices, default=Tlp.AMBER)
+    content_hash = models.CharField(
+        max_length=64, blank=True, help_text="SHA-256 of the signed-off content, set on approval."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(m2m_fields=[cited_evidence])
+
+    class Meta:
+        ordering = ["question", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "version"], name="questions_assessment_version_once"
+            ),
+            # One editable draft per question at a time.
+            models.UniqueConstraint(
+                fields=["question"],
+                condition=models.Q(state=AssessmentState.DRAFT),
+                name="questions_assessment_one_draft",
+            ),
+            choice_check("state", AssessmentState),
+            choice_check("confidence", Confidence, blank=True),
+            choice_check("tlp", Tlp),
+            models.CheckConstraint(
+                condition=models.Q(likelihood__isnull=True)
+                | models.Q(likelihood__gte=1, likelihood__lte=7),
+                name="questions_assessment_likelihood_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="questions_assessment_version_positive"
+            ),
+            # An approved version carries the hash of exactly what was signed.
+            models.CheckConstraint(
+                condition=~models.Q(state=AssessmentState.APPROVED) | ~models.Q(content_hash=""),
+                name="questions_assessment_approved_has_hash",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question} — v{self.version}"
+
+
+class Review(models.Model):
+    """A reviewer's decision on one assessment version.
+
+    The author and the question's analyst are copied in at review time so the database itself can
+    refuse a review by either of them (the two-person rule).
+    """
+
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="reviews")
+    reviewer = models.ForeignKey(User, on_delete=models.PROTECT, related_name="reviews")
+    assessment_author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    question_analyst = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
+    comment = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64, help_text="Hash of the version as reviewed.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["assessment", "created_at"]
+        constraints = [
+            choice_check("decision", ReviewDecision),
+            models.CheckConstraint(
+                condition=~models.Q(reviewer=models.F("assessment_author")),
+                name="questions_review_not_by_author",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(reviewer=models.F("question_analyst")),
+                name="questions_review_not_by_analyst",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(decision=ReviewDecision.RETURN) | ~models.Q(comment=""),
+                name="questions_review_return_has_comment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} v{self.assessment.version} by {self.reviewer}"
+
+
+class Comment(models.Model):
+    """Discussion on a question between analyst, reviewer and lead; part of its history."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["question", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:80]
+
+
+class Transition(models.Model):
+    """Immutable record of one workflow step (like healthchecks' Flip)."""
+
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="transitions")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    from_status = models.CharField(max_length=16, choices=Status.choices)
+    to_status = models.CharField(max_length=16, choices=Status.choices)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["question", "created_at", "id"]
+        constraints = [
+            choice_check("action", Action),
+            choice_check("from_status", Status),
+            choice_check("to_status", Status),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id}: {self.from_status} —{self.action}→ {self.to_status}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Transition records are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Transition records are immutable")

@@ -1,0 +1,46 @@
+"""Shared fixtures: one named user per role, a team, and the factories."""
+
+from __future__ import annotations
+
+import pytest
+
+from accounts.choices import Role
+from tests import factories
+
+
+@pytest.fixture
+def team(db):
+    return factories.TeamFactory()
+
+
+@pytest.fixture
+def lead(team):
+    user = factories.UserFactory(username="lead", roles=[Role.LEAD])
+    team.lead = user
+    team.save()
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def analyst(team):
+    user = factories.UserFactory(username="analyst", roles=[Role.ANALYST])
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def reviewer(team):
+    user = factories.UserFactory(username="reviewer", roles=[Role.REVIEWER])
+    team.members.add(user)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    """Signed in, holds every role, but belongs to another team."""
+    user = factories.UserFactory(
+        username="outsider", roles=[Role.LEAD, Role.ANALYST, Role.REVIEWER]
+    )
+    factories.TeamFactory(name="Other team", slug="other-team").members.add(user)
+    return user
