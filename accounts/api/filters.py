@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from accounts.choices import Role
 from accounts.models import Team
-from iqtrack.api.filters import BaseFilterSet, IdFilter
+from iqtrack.api.filters import BaseFilterSet, BooleanFilter, IdFilter
 
 
 class TeamFilterSet(BaseFilterSet):
@@ -20,8 +20,9 @@ class UserFilterSet(BaseFilterSet):
     role = django_filters.ChoiceFilter(
         choices=Role.choices, field_name="groups__name", label="Holders of this role."
     )
+    is_active = BooleanFilter()
     search_fields = ("username", "first_name", "last_name", "email")
 
     class Meta:
         model = get_user_model()
-        fields = ["is_active"]
+        fields = []

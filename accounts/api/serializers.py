@@ -44,7 +44,7 @@ class UserSerializer(BriefUserSerializer):
 
 
 class TeamSerializer(BriefTeamSerializer):
-    lead = BriefUserSerializer(read_only=True)
+    lead = BriefUserSerializer(read_only=True, allow_null=True)
     members = BriefUserSerializer(many=True, read_only=True)
 
     class Meta(BriefTeamSerializer.Meta):

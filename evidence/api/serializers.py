@@ -131,7 +131,7 @@ class EvidenceSerializer(ModelSerializer):
     source_id = VisibleRelatedField(
         source="source", visible=visible_sources, queryset=Source.objects.all(), write_only=True
     )
-    owner_team = BriefTeamSerializer(read_only=True)
+    owner_team = BriefTeamSerializer(read_only=True, allow_null=True)
     owner_team_id = VisibleRelatedField(
         source="owner_team",
         visible=visible_teams,
@@ -158,7 +158,7 @@ class EvidenceSerializer(ModelSerializer):
         required=False,
         write_only=True,
     )
-    created_by = BriefUserSerializer(read_only=True)
+    created_by = BriefUserSerializer(read_only=True, allow_null=True)
     grading = serializers.CharField(read_only=True, help_text="Admiralty code, e.g. B2.")
     is_rtl = serializers.BooleanField(read_only=True)
     happened_display = serializers.CharField(read_only=True)

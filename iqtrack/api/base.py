@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.db import transaction
 from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from iqtrack.api.etag import check_if_match, etag_of
@@ -23,6 +24,8 @@ from iqtrack.api.etag import check_if_match, etag_of
 
 class BaseViewSet(viewsets.GenericViewSet):
     visible: Callable  # questions.visibility.visible_<things>(user), as a staticmethod
+    # JSON only: form encodings turn an empty value into "not given", which hides mistakes.
+    parser_classes = [JSONParser]
     select_related: tuple[str, ...] = ()
     etag = False
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import ProtectedError, RestrictedError
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -82,6 +85,10 @@ def _translate(exc: Exception) -> Exception:
         error.status_code = exc.http_status
         error.field_errors = getattr(exc, "errors", None)
         return error
+    if isinstance(exc, Http404):
+        return exceptions.NotFound("Nothing with this id among what you may see.")
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
     if isinstance(exc, DjangoValidationError):
         return exceptions.ValidationError(serializers.as_serializer_error(exc))
     if isinstance(exc, ProtectedError | RestrictedError):
@@ -105,3 +112,10 @@ def exception_handler(exc: Exception, context: dict):
         code = getattr(detail, "code", None) or "error"
         response.data = {"code": code, "message": str(detail or ""), "fields": {}}
     return response
+
+
+@csrf_exempt  # nothing is written; a POST to a wrong path must get this 404, not a CSRF page
+def not_found(request, *args, **kwargs) -> JsonResponse:
+    """A path under /api/ that names no endpoint."""
+    body = {"code": "not_found", "message": "There is no such endpoint.", "fields": {}}
+    return JsonResponse(body, status=404)

@@ -2,30 +2,74 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.db.models import Q
 
-MAX_ID = 2**63 - 1
-
-
-class IdField(forms.IntegerField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
 
 class IdFilter(django_filters.NumberFilter):
-    """`<rel>_id=<id>`: objects related to that id (an id you cannot see simply matches none)."""
+    """`<rel>_id=<id>`: objects related to that id. Any whole number is a valid id to ask for;
+    one that does not exist, or that you cannot see, simply matches nothing."""
 
-    field_class = IdField
+    field_class = forms.IntegerField
+
+
+class StrictBooleanField(forms.Field):
+    """`true`/`false` (or `1`/`0`); anything else is an error, not "no filter"."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError:
+            raise forms.ValidationError("Use true or false.", code="invalid") from None
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
+class UtcDateTimeField(django_filters.fields.IsoDateTimeField):
+    """ISO 8601 with any offset Python accepts, read as UTC (PostgreSQL refuses offsets past
+    ±15:59, so they are not sent as given)."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("This moment is out of range.", code="invalid") from None
+
+
+class DateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class BaseFilterSet(django_filters.FilterSet):
+    """Filters that say when a value is wrong instead of quietly not filtering: an empty or
+    malformed value is a 400 naming the parameter (only the text search may be empty)."""
+
     q = django_filters.CharFilter(method="search", label="Text search (case-insensitive).")
     # Fields `q` looks in; single-valued paths only, so a match never repeats a row.
     search_fields: tuple[str, ...] = ()
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        for name, given in self.data.lists():
+            field = self.filters.get(name)
+            if field is None or isinstance(field, django_filters.CharFilter):
+                continue
+            if any(value == "" for value in given):
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
 
     def search(self, queryset, name, value):
         value = value.strip()

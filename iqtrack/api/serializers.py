@@ -7,6 +7,74 @@ from collections.abc import Callable
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
+from rest_framework.relations import MANY_RELATION_KWARGS
+
+# ---------------------------------------------------------------------------------------------
+# Strict fields: a value of the wrong JSON type is refused, not coerced ("5" is not 5, 0 is
+# not "0", {} is not a list), so the API accepts exactly what its schema says.
+# ---------------------------------------------------------------------------------------------
+
+
+class _StrictString:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CharField(_StrictString, serializers.CharField):
+    pass
+
+
+class SlugField(_StrictString, serializers.SlugField):
+    pass
+
+
+class URLField(_StrictString, serializers.URLField):
+    pass
+
+
+class EmailField(_StrictString, serializers.EmailField):
+    pass
+
+
+def _is_whole_number(data) -> bool:
+    if isinstance(data, bool):
+        return False
+    return isinstance(data, int) or (isinstance(data, float) and data.is_integer())
+
+
+class IntegerField(serializers.IntegerField):
+    def to_internal_value(self, data):
+        if not _is_whole_number(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class ChoiceField(serializers.ChoiceField):
+    """A choice of the same JSON type as the choices (1, not "1", on an integer scale)."""
+
+    def to_internal_value(self, data):
+        kinds = {type(key) for key in self.choices if key != ""}
+        if isinstance(data, bool) or (kinds and type(data) not in kinds and data != ""):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class ManyRelatedField(serializers.ManyRelatedField):
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+STRICT = {
+    serializers.CharField: CharField,
+    serializers.SlugField: SlugField,
+    serializers.URLField: URLField,
+    serializers.EmailField: EmailField,
+    serializers.IntegerField: IntegerField,
+}
 
 
 class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
@@ -15,13 +83,27 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
     An id outside the user's visibility gets the same answer as one that does not exist.
     """
 
+    default_error_messages = {
+        "does_not_exist": "Nothing with id {pk_value} among what you may see.",
+    }
+
     def __init__(self, *, visible: Callable, **kwargs) -> None:
         self.visible = visible
         super().__init__(**kwargs)
 
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        kept = {k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS}
+        return ManyRelatedField(child_relation=cls(*args, **kwargs), **kept)
+
     def get_queryset(self):
         request = self.context.get("request")
         return self.visible(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        if not _is_whole_number(data):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(int(data))
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -31,6 +113,12 @@ class ModelSerializer(serializers.ModelSerializer):
     `Meta.create_only` names model fields set when the object is made and fixed after (e.g. a
     hypothesis's question): on updates they are optional and may only repeat the current value.
     """
+
+    serializer_field_mapping = {
+        model_field: STRICT.get(field, field)
+        for model_field, field in serializers.ModelSerializer.serializer_field_mapping.items()
+    }
+    serializer_choice_field = ChoiceField
 
     def get_fields(self):
         fields = super().get_fields()

@@ -1,12 +1,13 @@
 """`/api/`: every app's router in one flat namespace, plus the schema and its two viewers."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from accounts.api.urls import router as accounts_router
 from evidence.api.urls import router as evidence_router
+from iqtrack.api.errors import not_found
 from questions.api.urls import router as questions_router
 from tokens.api.urls import router as tokens_router
 
@@ -24,4 +25,5 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", **public), name="api-redoc"),
     *router.urls,
+    re_path(r"", not_found),  # any other path under /api/: a 404 in the one error shape
 ]

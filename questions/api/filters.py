@@ -2,7 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.utils import timezone
 
-from iqtrack.api.filters import BaseFilterSet, IdFilter
+from iqtrack.api.filters import BaseFilterSet, BooleanFilter, DateTimeFilter, IdFilter
 from questions.choices import Priority, Status
 from questions.models import (
     Assessment,
@@ -28,12 +28,12 @@ class QuestionFilterSet(BaseFilterSet):
     reviewer_id = IdFilter(field_name="reviewer")
     parent_id = IdFilter(field_name="parent", label="Sub-questions of this question.")
     priority = django_filters.TypedChoiceFilter(choices=Priority.choices, coerce=int)
-    overdue = django_filters.BooleanFilter(
+    overdue = BooleanFilter(
         method="filter_overdue", label="Past the due date and not yet assessed or closed."
     )
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
-    is_key_question = django_filters.BooleanFilter(
+    due_before = DateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = DateTimeFilter(field_name="due_at", lookup_expr="gte")
+    is_key_question = BooleanFilter(
         field_name="parent", lookup_expr="isnull", label="Key questions (no parent) only."
     )
     search_fields = ("title", "body", "key")
@@ -112,8 +112,8 @@ class CommentFilterSet(BaseFilterSet):
 class TransitionFilterSet(BaseFilterSet):
     question_id = IdFilter(field_name="question")
     actor_id = IdFilter(field_name="actor")
-    after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
     search_fields = ("comment",)
 
     class Meta:

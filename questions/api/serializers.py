@@ -8,7 +8,7 @@ from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
 from accounts.models import Team
 from evidence.api.serializers import BriefEvidenceSerializer
 from evidence.models import Evidence
-from iqtrack.api.serializers import ModelSerializer, VisibleRelatedField
+from iqtrack.api.serializers import CharField, ChoiceField, ModelSerializer, VisibleRelatedField
 from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
 from questions.models import (
     Assessment,
@@ -68,7 +68,7 @@ class BriefAssessmentSerializer(serializers.ModelSerializer):
 
 
 class QuestionSerializer(ModelSerializer):
-    parent = BriefQuestionSerializer(read_only=True)
+    parent = BriefQuestionSerializer(read_only=True, allow_null=True)
     parent_id = related_id(
         Question,
         visible_questions,
@@ -79,9 +79,13 @@ class QuestionSerializer(ModelSerializer):
     )
     team = BriefTeamSerializer(read_only=True)
     team_id = related_id(Team, visible_teams, "team", help_text="Set when the question is made.")
-    created_by = BriefUserSerializer(read_only=True)
-    assignee = BriefUserSerializer(read_only=True, help_text="The analyst (set by `assign`).")
-    reviewer = BriefUserSerializer(read_only=True, help_text="The reviewer (set by `assign`).")
+    created_by = BriefUserSerializer(read_only=True, allow_null=True)
+    assignee = BriefUserSerializer(
+        read_only=True, allow_null=True, help_text="The analyst (set by `assign`)."
+    )
+    reviewer = BriefUserSerializer(
+        read_only=True, allow_null=True, help_text="The reviewer (set by `assign`)."
+    )
 
     class Meta:
         model = Question
@@ -157,7 +161,7 @@ class EvidenceLinkSerializer(ModelSerializer):
     question_id = related_id(Question, visible_questions, "question")
     evidence = BriefEvidenceSerializer(read_only=True)
     evidence_id = related_id(Evidence, visible_evidence, "evidence")
-    linked_by = BriefUserSerializer(read_only=True)
+    linked_by = BriefUserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = EvidenceLink
@@ -182,7 +186,7 @@ class HypothesisRatingSerializer(ModelSerializer):
     hypothesis_id = related_id(Hypothesis, visible_hypotheses, "hypothesis")
     evidence = BriefEvidenceSerializer(read_only=True)
     evidence_id = related_id(Evidence, visible_evidence, "evidence")
-    rated_by = BriefUserSerializer(read_only=True)
+    rated_by = BriefUserSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = HypothesisRating
@@ -245,12 +249,12 @@ class AssessmentDraftSerializer(serializers.Serializer):
     Completeness (judgments, likelihood, confidence, citations) is checked on `submit`.
     """
 
-    key_judgments = serializers.CharField(required=False, allow_blank=True)
-    likelihood = serializers.ChoiceField(
+    key_judgments = CharField(required=False, allow_blank=True)
+    likelihood = ChoiceField(
         Likelihood.choices, required=False, allow_null=True, help_text="ICD 203 step, 1 to 7."
     )
-    likelihood_wording = serializers.ChoiceField(LikelihoodWording.choices, required=False)
-    confidence = serializers.ChoiceField(Confidence.choices, required=False, allow_blank=True)
+    likelihood_wording = ChoiceField(LikelihoodWording.choices, required=False)
+    confidence = ChoiceField(Confidence.choices, required=False, allow_blank=True)
     cited_evidence_ids = related_id(
         Evidence,
         visible_evidence,
@@ -260,7 +264,7 @@ class AssessmentDraftSerializer(serializers.Serializer):
         write_only=False,
         help_text="Evidence linked to the question that the judgments rest on.",
     )
-    change_note = serializers.CharField(
+    change_note = CharField(
         required=False, allow_blank=True, help_text="From version 2 on: what changed, and why."
     )
 
@@ -323,7 +327,7 @@ class TransitionSerializer(serializers.ModelSerializer):
 
 
 class StepSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = CharField(required=False, allow_blank=True, default="")
 
 
 class AssignSerializer(StepSerializer):
@@ -335,13 +339,13 @@ class AssignSerializer(StepSerializer):
 
 
 class ReturnSerializer(serializers.Serializer):
-    comment = serializers.CharField(
+    comment = CharField(
         allow_blank=True, help_text="What the analyst should change (required by the workflow)."
     )
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, help_text="Why (required by the workflow).")
+    reason = CharField(allow_blank=True, help_text="Why (required by the workflow).")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -3,14 +3,18 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
+from iqtrack.api.serializers import ModelSerializer
 from tokens.models import ApiToken
 
 
-class TokenSerializer(serializers.ModelSerializer):
+class TokenSerializer(ModelSerializer):
     class Meta:
         model = ApiToken
         fields = ["id", "name", "prefix", "created_at", "last_used_at", "expires_at"]
         read_only_fields = ["prefix", "created_at", "last_used_at"]
+
+    def not_validated(self) -> list[str]:
+        return ["user", "prefix", "key_hash"]  # made by tokens.services.issue_token
 
     def validate_expires_at(self, value):
         if value is not None and value <= timezone.now():

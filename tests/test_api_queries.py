@@ -1,0 +1,171 @@
+"""No N+1: every list endpoint answers 1 row and 50 rows with the same number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.choices import Role
+from questions import workflow
+from questions.choices import Status
+from questions.models import (
+    Assessment,
+    Comment,
+    EvidenceLink,
+    HypothesisRating,
+    Question,
+)
+from tests import factories
+from tests.api_support import client_for, fast_passwords  # noqa: F401
+from tests.stories import Cast, question_in
+from tokens.services import issue_token
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class World:
+    """The lead's team, and the rows every listed row hangs off (made before counting)."""
+
+    team: object
+    lead: object
+    analyst: object
+    reviewer: object
+
+    def __post_init__(self) -> None:
+        self.key_question = factories.QuestionFactory(team=self.team)
+        self.anchor_actor = factories.ActorFactory()
+
+    @property
+    def cast(self) -> Cast:
+        return Cast(self.lead, self.analyst, self.reviewer)
+
+    def question(self) -> Question:
+        question = factories.QuestionFactory(
+            team=self.team, created_by=self.lead, parent=self.key_question
+        )
+        Question.objects.filter(pk=question.pk).update(
+            assignee=self.analyst, reviewer=self.reviewer
+        )
+        return question
+
+    def evidence(self):
+        item = factories.EvidenceFactory(tlp="green", owner_team=self.team, created_by=self.analyst)
+        item.actors.add(factories.ActorFactory())
+        return item
+
+
+# One maker per list endpoint: each call adds exactly one row to that list, with its relations.
+def _questions(w: World) -> None:
+    w.question()
+
+
+def _hypotheses(w: World) -> None:
+    factories.HypothesisFactory(question=w.question())
+
+
+def _evidence_links(w: World) -> None:
+    EvidenceLink.objects.create(question=w.question(), evidence=w.evidence(), linked_by=w.analyst)
+
+
+def _ratings(w: World) -> None:
+    hypothesis = factories.HypothesisFactory(question=w.question())
+    HypothesisRating.objects.create(
+        hypothesis=hypothesis, evidence=w.evidence(), rating="consistent", rated_by=w.analyst
+    )
+
+
+def _assessments(w: World) -> None:
+    version = Assessment.objects.create(question=w.question(), version=1, author=w.analyst)
+    version.cited_evidence.add(w.evidence(), w.evidence())
+
+
+def _reviews(w: World) -> None:
+    question_in(Status.ASSESSED, w.cast)
+
+
+def _comments(w: World) -> None:
+    Comment.objects.create(question=w.question(), author=w.lead, body="A thought.")
+
+
+def _transitions(w: World) -> None:
+    workflow.publish(factories.QuestionFactory(team=w.team), w.lead)
+
+
+def _sources(w: World) -> None:
+    factories.SourceFactory()
+
+
+def _evidence(w: World) -> None:
+    w.evidence()
+
+
+def _actors(w: World) -> None:
+    factories.ActorFactory().affiliated_with.add(w.anchor_actor)
+
+
+def _events(w: World) -> None:
+    event = factories.EventFactory()
+    event.actors.add(w.anchor_actor)
+    event.evidence.add(w.evidence())
+
+
+def _teams(w: World) -> None:
+    team = factories.TeamFactory(lead=w.reviewer)
+    team.members.add(w.lead, w.reviewer)
+
+
+def _users(w: World) -> None:
+    w.team.members.add(factories.UserFactory(roles=[Role.ANALYST]))
+
+
+def _tokens(w: World) -> None:
+    issue_token(w.lead, name="a script")
+
+
+ENDPOINTS: dict[str, Callable[[World], None]] = {
+    "/api/questions/": _questions,
+    "/api/hypotheses/": _hypotheses,
+    "/api/evidence-links/": _evidence_links,
+    "/api/hypothesis-ratings/": _ratings,
+    "/api/assessments/": _assessments,
+    "/api/reviews/": _reviews,
+    "/api/comments/": _comments,
+    "/api/transitions/": _transitions,
+    "/api/sources/": _sources,
+    "/api/evidence/": _evidence,
+    "/api/actors/": _actors,
+    "/api/events/": _events,
+    "/api/teams/": _teams,
+    "/api/users/": _users,
+    "/api/tokens/": _tokens,
+}
+
+
+def _listed(client, url: str) -> tuple[int, int]:
+    """(rows listed, queries it took)."""
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(url, {"page_size": 100})
+    assert answer.status_code == 200, answer.content[:300]
+    return answer.json()["count"], len(queries)
+
+
+@pytest.mark.parametrize("url", ENDPOINTS)
+def test_it_lists_1_and_50_rows_with_the_same_number_of_queries(team, lead, analyst, reviewer, url):
+    world = World(team, lead, analyst, reviewer)
+    make = ENDPOINTS[url]
+    client = client_for(lead)
+    before, _ = _listed(client, url)  # also records the token's first use, which writes once
+
+    make(world)
+    rows_one, queries_one = _listed(client, url)
+    for _ in range(49):
+        make(world)
+    rows_fifty, queries_fifty = _listed(client, url)
+
+    assert (rows_one - before, rows_fifty - before) == (1, 50)
+    assert queries_one == queries_fifty
