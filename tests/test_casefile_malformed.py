@@ -316,6 +316,13 @@ CASES = {
         what="unknown field (allowed: key, name, kind,",
         at="colour: red",
     ),
+    "unknown field with a terminal escape in its name": Bad(
+        old="    kind: person\n",
+        new='    kind: person\n    "\\e[31mred": x\n',
+        where="actors[0].'\\x1b[31mred'",
+        what="unknown field",
+        at='"\\e[31mred"',
+    ),
     "unknown section": Bad(
         old="teams:\n",
         new="people:\n  - name: x\nteams:\n",
@@ -430,6 +437,7 @@ def assert_refused(path, where: str, what: str, line: int | None) -> None:
     matching = [e for e in refused.value.errors if e.where == where and what in e.what]
     assert matching, "\n".join(str(e) for e in refused.value.errors)
     assert all(e.file == path for e in refused.value.errors)
+    assert not any(c in str(refused.value) for c in "\x00\x1b\u202e")  # safe to print
     if line is not None:
         assert matching[0].line == line, str(matching[0])
         assert str(matching[0]).startswith(f"{path}:{line}: {where}: ")

@@ -50,6 +50,14 @@ BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 IMPORTABLE_STATUSES = (Status.DRAFT.value, Status.OPEN.value)
 
 
+def _shown(name: str) -> str:
+    """A field name as it may appear in a message: odd ones escaped and cut short, so that a
+    hostile name cannot flood or drive the terminal that prints the error."""
+    if re.fullmatch(r"[-\w<>+.]{1,80}", name, flags=re.ASCII):
+        return name
+    return repr(name[:80]) + ("…" if len(name) > 80 else "")
+
+
 class Bad(Exception):
     """A value does not fit its field; the message says what is wrong."""
 
@@ -495,7 +503,9 @@ class _Validator:
     def mapping_problems(self, node: LocatedDict, path: str) -> None:
         for key, line, first_line in node.duplicates:
             also = f" (first on line {first_line})" if first_line else ""
-            self.error(line, f"{path}.{key}" if path else key, f"is given twice{also}")
+            self.error(
+                line, f"{path}.{_shown(key)}" if path else _shown(key), f"is given twice{also}"
+            )
         for what, line in node.bad_keys:
             self.error(line, path or "top level", what)
 
@@ -508,7 +518,9 @@ class _Validator:
         for name in tree:
             if name not in allowed:
                 self.error(
-                    tree.line_of(name), name, f"unknown section (allowed: {', '.join(allowed)})"
+                    tree.line_of(name),
+                    _shown(name),
+                    f"unknown section (allowed: {', '.join(allowed)})",
                 )
         version = tree.get(FORMAT_FIELD)
         if version != FORMAT_VERSION or isinstance(version, bool):
@@ -549,7 +561,7 @@ class _Validator:
             if name not in spec.fields:
                 self.error(
                     node.line_of(name),
-                    f"{path}.{name}",
+                    f"{path}.{_shown(name)}",
                     f"unknown field (allowed: {', '.join(spec.fields)})",
                 )
         # A field that fails keeps its empty value: the entry still counts for keys and
