@@ -20,6 +20,7 @@ from django.db import models
 from accounts.models import Team
 from evidence.models import Actor, Event, Evidence, Source
 from questions.casefile.errors import CasefileError, Issue
+from questions.casefile.fields import Nested, Ref, Refs
 from questions.casefile.reader import JSON_SUFFIXES, YAML_SUFFIXES
 from questions.casefile.schema import (
     ACTOR,
@@ -33,9 +34,6 @@ from questions.casefile.schema import (
     RATING,
     SOURCE,
     TEAM,
-    Nested,
-    Ref,
-    Refs,
     Spec,
 )
 from questions.choices import Status

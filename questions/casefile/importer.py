@@ -25,8 +25,9 @@ from tqdm import tqdm
 from accounts.models import Team
 from evidence.models import Actor, Event, Evidence, Source
 from questions.casefile.errors import CasefileError, Issue
+from questions.casefile.fields import Nested, Ref, Refs
 from questions.casefile.reader import read_document
-from questions.casefile.schema import CaseData, Nested, Record, Ref, Refs, validate_tree
+from questions.casefile.validation import CaseData, Record, validate_tree
 from questions.models import EvidenceLink, Hypothesis, HypothesisRating, Question
 
 # Below this many entries the import is over before a progress bar would tell anything.
