@@ -9,6 +9,7 @@ subprocess, killed with SIGKILL.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -81,6 +82,7 @@ class PrivateRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         wait_for(self.answers, what="the private redis-server to start")
 
@@ -95,6 +97,15 @@ class PrivateRedis:
             return bool(redis.Redis.from_url(self.url, socket_timeout=0.5).ping())
         except redis.ConnectionError:
             return False
+
+
+_prctl = ctypes.CDLL(None).prctl  # resolved here: the child may only make the call
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be killed if this test process dies (Linux), so a crashed run
+    leaves no redis-server or worker behind."""
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
@@ -182,7 +193,12 @@ def worker_process(app: Celery, name: str, log: Path) -> Iterator[subprocess.Pop
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     with log.open("w") as output:
         process = subprocess.Popen(
-            command, env=env, cwd=django_settings.BASE_DIR, stdout=output, stderr=output
+            command,
+            env=env,
+            cwd=django_settings.BASE_DIR,
+            stdout=output,
+            stderr=output,
+            preexec_fn=_die_with_parent,
         )
         try:
             yield process
