@@ -43,7 +43,7 @@ from notifications.tasks import sweep_reminders
 from questions.choices import Action, Status
 from questions.models import Question, Transition
 from tests import factories
-from tests.test_notifications import FlakyMailServer, _write_transition
+from tests.test_notifications import FlakyMailServer, write_transition
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -429,7 +429,7 @@ def test_with_the_broker_down_the_transition_commits_and_everything_is_sent_once
         # The lead assigns the question: the transition commits although its emails cannot be
         # queued; the in-app notifications are there at once.
         with transaction.atomic():
-            _write_transition(
+            write_transition(
                 question,
                 Action.ASSIGN,
                 lead,
