@@ -9,8 +9,8 @@ Roles are Django groups (accounts.models.has_role) plus team membership:
 - lead actions (publish, assign/reassign, reopen, close, editing the question): the team's lead,
   or a member of the team who holds the lead role;
 - analyst actions (start, submit, drafting the assessment): the assigned analyst;
-- reviewer actions (approve, return): the assigned reviewer, who is never the author of the
-  version under review nor the question's analyst (the two-person rule);
+- reviewer actions (approve, return): the assigned reviewer, who is never an author of the
+  assessment (of any version) nor the question's analyst (the two-person rule);
 - comments: anyone on the question (its team, its analyst, its reviewer).
 """
 
@@ -67,7 +67,12 @@ def _status_label(status: str) -> str:
 def _in_state(question: Question, allowed: set[str], doing: str) -> Decision:
     if question.status in allowed:
         return ALLOWED
-    wanted = " or ".join(_status_label(s) for s in Status.values if s in allowed)
+    if len(allowed) == len(Status.values) - 1:  # name the one exception, not the rule
+        return _wrong_state(
+            f"A question that is {_status_label(question.status)} cannot be {doing}."
+        )
+    labels = [_status_label(s) for s in Status.values if s in allowed]
+    wanted = " or ".join(filter(None, [", ".join(labels[:-1]), labels[-1]]))
     return _wrong_state(
         f"Only a question that is {wanted} can be {doing}; "
         f"this one is {_status_label(question.status)}."
