@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from rest_framework.test import APIClient
 
 from tokens.services import issue_token
-
-
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    """Hash the factories' passwords cheaply: the API tests sign in with tokens, not passwords.
-
-    Import it into a test module (`from tests.api_support import fast_passwords`) to apply it.
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def client_for(user) -> APIClient:

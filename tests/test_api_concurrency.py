@@ -10,7 +10,7 @@ from django.db import connection
 
 from questions.choices import Status
 from questions.models import Assessment, Question
-from tests.api_support import assert_error, client_for, fast_passwords  # noqa: F401
+from tests.api_support import assert_error, client_for
 from tests.stories import Cast, question_in
 
 pytestmark = pytest.mark.django_db

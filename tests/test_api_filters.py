@@ -11,7 +11,7 @@ from evidence.choices import Tlp
 from questions.choices import Priority, Status
 from questions.models import Question
 from tests import factories
-from tests.api_support import client_for, fast_passwords  # noqa: F401
+from tests.api_support import client_for
 from tests.stories import Cast, question_in
 
 pytestmark = pytest.mark.django_db

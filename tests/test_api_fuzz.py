@@ -14,7 +14,6 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from questions.choices import Status
 from tests import factories
-from tests.api_support import fast_passwords  # noqa: F401
 from tests.stories import Cast, question_in
 from tokens.services import issue_token
 

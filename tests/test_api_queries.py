@@ -20,7 +20,7 @@ from questions.models import (
     Question,
 )
 from tests import factories
-from tests.api_support import client_for, fast_passwords  # noqa: F401
+from tests.api_support import client_for
 from tests.stories import Cast, question_in
 from tokens.services import issue_token
 

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.api_support import assert_error, client_for, fast_passwords  # noqa: F401
+from tests.api_support import assert_error, client_for
 from tokens.models import ApiToken
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from evidence.choices import Tlp
 from questions.choices import Status
 from questions.models import EvidenceLink, HypothesisRating
 from tests import factories
-from tests.api_support import assert_error, client_for, fast_passwords  # noqa: F401
+from tests.api_support import assert_error, client_for
 from tests.stories import Cast, question_in
 
 pytestmark = pytest.mark.django_db

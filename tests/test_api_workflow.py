@@ -11,7 +11,7 @@ from django.utils import timezone
 from questions.choices import Action, Status
 from questions.models import Question, Transition
 from tests import factories
-from tests.api_support import assert_error, client_for, fast_passwords  # noqa: F401
+from tests.api_support import assert_error, client_for
 from tests.stories import Cast, link_evidence, question_in, write_draft
 
 pytestmark = pytest.mark.django_db
