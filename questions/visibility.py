@@ -12,7 +12,7 @@ Done:
 - events: those with no evidence, or with at least one visible evidence item;
 - sources and actors: reference data, visible to every signed-in user;
 - teams: the user's own; users: the members and leads of the user's teams, and the user;
-- API tokens: one's own only (superusers included: a token is a personal secret);
+- API tokens and notifications: one's own only (superusers included: they are personal);
 - superusers see everything; anonymous users see nothing.
 
 Not done yet (the TLP issue): the restrictions a marking adds on top of the grants above —
@@ -29,6 +29,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import Team
 from evidence.choices import Tlp
 from evidence.models import Actor, Event, Evidence, Source
+from notifications.models import Notification
 from questions.models import (
     Assessment,
     Comment,
@@ -168,3 +169,9 @@ def visible_tokens(user) -> QuerySet[ApiToken]:
     if not _signed_in(user):
         return ApiToken.objects.none()
     return ApiToken.objects.filter(user=user)
+
+
+def visible_notifications(user) -> QuerySet[Notification]:
+    if not _signed_in(user):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user)

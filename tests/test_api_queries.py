@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import Role
+from notifications.choices import Kind
+from notifications.models import Notification, Reminder
 from questions import workflow
 from questions.choices import Status
 from questions.models import (
@@ -127,6 +129,16 @@ def _tokens(w: World) -> None:
     issue_token(w.lead, name="a script")
 
 
+def _notifications(w: World) -> None:
+    question = w.question()
+    reminder = Reminder.objects.create(
+        kind=Kind.STALE, question=question, recipient=w.lead, period=question.key
+    )
+    Notification.objects.create(
+        recipient=w.lead, kind=Kind.STALE, question=question, reminder=reminder, text="Stale."
+    )
+
+
 ENDPOINTS: dict[str, Callable[[World], None]] = {
     "/api/questions/": _questions,
     "/api/hypotheses/": _hypotheses,
@@ -143,6 +155,7 @@ ENDPOINTS: dict[str, Callable[[World], None]] = {
     "/api/teams/": _teams,
     "/api/users/": _users,
     "/api/tokens/": _tokens,
+    "/api/notifications/": _notifications,
 }
 
 

@@ -8,11 +8,13 @@ from rest_framework.routers import DefaultRouter
 from accounts.api.urls import router as accounts_router
 from evidence.api.urls import router as evidence_router
 from iqtrack.api.errors import not_found
+from notifications.api.urls import router as notifications_router
 from questions.api.urls import router as questions_router
 from tokens.api.urls import router as tokens_router
 
 router = DefaultRouter()
-for app_router in (questions_router, evidence_router, accounts_router, tokens_router):
+apps = (questions_router, evidence_router, accounts_router, notifications_router, tokens_router)
+for app_router in apps:
     router.registry.extend(app_router.registry)
 
 # The schema describes the API, not its data: readable without signing in, so clients can be
