@@ -3,7 +3,8 @@
 - Sources, actors and events are shared reference data: holders of the analyst or lead role
   record and correct them.
 - Evidence: holders of the analyst or lead role record it; an item recorded for a team (its
-  `owner_team`) is changed or removed only by members of that team.
+  `owner_team`) is changed or removed only by members of that team; an item that a submitted,
+  returned or approved assessment version cites is never removed (the version stays as signed).
 Seeing an item at all is questions.visibility's business, checked before these.
 Removing something other records still refer to is refused by the database (PROTECT).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from accounts.choices import Role
 from accounts.models import Team, has_role
 from evidence.models import Evidence
+from questions.choices import AssessmentState
 from questions.permissions import ALLOWED, Decision
 
 
@@ -48,3 +50,18 @@ def can_record_evidence(user, owner_team: Team | None) -> Decision:
 def can_edit_evidence(user, evidence: Evidence) -> Decision:
     """Correct or remove an evidence item."""
     return can_record_evidence(user, evidence.owner_team)
+
+
+def can_delete_evidence(user, evidence: Evidence) -> Decision:
+    decision = can_edit_evidence(user, evidence)
+    if not decision:
+        return decision
+    if evidence.citing_assessments.exclude(state=AssessmentState.DRAFT).exists():
+        return Decision(
+            False,
+            "cited_by_frozen_version",
+            "A submitted, returned or approved assessment version cites this item; "
+            "it stays as that version was written.",
+            "state",
+        )
+    return ALLOWED

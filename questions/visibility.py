@@ -7,8 +7,8 @@ Done:
 - questions: those of the user's teams (member or lead) and those they are the analyst or the
   reviewer of; everything hanging off a question (hypotheses, assessments, reviews, comments,
   transitions, evidence links) follows its question;
-- evidence: linked to a visible question, recorded by one of the user's teams, or marked
-  TLP:CLEAR / TLP:GREEN;
+- evidence: linked to a visible question, recorded by the user or for one of the user's teams,
+  or marked TLP:CLEAR / TLP:GREEN;
 - events: those with no evidence, or with at least one visible evidence item;
 - sources and actors: reference data, visible to every signed-in user;
 - teams: the user's own; users: the members and leads of the user's teams, and the user;
@@ -88,7 +88,12 @@ def visible_evidence(user) -> QuerySet[Evidence]:
     if _sees_all(user):
         return Evidence.objects.all()
     linked = EvidenceLink.objects.filter(question__in=visible_questions(user)).values("evidence")
-    grants = Q(tlp__in=SHAREABLE_TLP) | Q(owner_team__in=team_ids(user)) | Q(pk__in=linked)
+    grants = (
+        Q(tlp__in=SHAREABLE_TLP)
+        | Q(owner_team__in=team_ids(user))
+        | Q(created_by=user)
+        | Q(pk__in=linked)
+    )
     return _without(Evidence.objects.filter(grants), _tlp_withheld_evidence(user))
 
 

@@ -89,6 +89,16 @@ def test_it_refuses_deleting_what_others_still_refer_to_with_409(analyst):
     assert_error(client_for(analyst).delete(f"/api/sources/{source.pk}/"), 409, "protected")
 
 
+def test_it_refuses_deleting_evidence_a_submitted_version_cites(lead, analyst, reviewer):
+    question = question_in(Status.IN_REVIEW, Cast(lead, analyst, reviewer))
+    cited = question.assessments.get().cited_evidence.first()
+
+    answer = client_for(analyst).delete(f"/api/evidence/{cited.pk}/")
+
+    assert_error(answer, 409, "cited_by_frozen_version")
+    assert question.assessments.get().cited_evidence.filter(pk=cited.pk).exists()
+
+
 def test_it_refuses_reference_data_edits_to_people_without_a_research_role(reviewer):
     answer = client_for(reviewer).post(
         "/api/sources/", {"name": "TASS", "kind": "news_outlet"}, format="json"

@@ -4,6 +4,8 @@ schema, sent as the lead, the analyst and the reviewer. No answer is a 5xx, and 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
@@ -20,9 +22,10 @@ from tokens.services import issue_token
 pytestmark = pytest.mark.django_db
 
 # Bounded so the whole run stays well under a minute on two cores. Schemathesis's "coverage"
-# phase (every boundary of every parameter) is left out: it takes about ten times as long.
-EXAMPLES_PER_OPERATION = 5
-PHASES = ["examples", "fuzzing"]
+# phase (every boundary of every parameter) is left out: it takes about ten times as long. For a
+# deeper run: IQTRACK_FUZZ_EXAMPLES=50 IQTRACK_FUZZ_PHASES=examples,coverage,fuzzing pytest …
+EXAMPLES_PER_OPERATION = int(os.environ.get("IQTRACK_FUZZ_EXAMPLES", "5"))
+PHASES = os.environ.get("IQTRACK_FUZZ_PHASES", "examples,fuzzing").split(",")
 
 APP = get_wsgi_application()
 

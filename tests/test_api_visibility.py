@@ -119,6 +119,17 @@ def test_it_shows_evidence_by_link_team_or_marking(cast, outsider):
     assert_error(client_for(outsider).get(f"/api/evidence/{hidden.pk}/"), 404)
 
 
+def test_it_shows_evidence_to_whoever_recorded_it_whatever_its_marking(analyst, outsider):
+    source = factories.SourceFactory()
+    made = client_for(analyst).post(
+        "/api/evidence/", {"source_id": source.pk, "summary": "From a contact.", "tlp": "red"}
+    )
+
+    assert made.status_code == 201, made.json()
+    assert client_for(analyst).get(f"/api/evidence/{made.json()['id']}/").status_code == 200
+    assert_error(client_for(outsider).get(f"/api/evidence/{made.json()['id']}/"), 404)
+
+
 def test_it_shows_only_the_visible_evidence_inside_an_event(analyst):
     green = factories.EvidenceFactory(tlp=Tlp.GREEN)
     hidden = factories.EvidenceFactory(tlp=Tlp.RED)

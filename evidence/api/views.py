@@ -95,6 +95,10 @@ class EvidenceViewSet(ModelViewSet):
     def check_can_change(self, instance) -> None:
         permissions.can_edit_evidence(self.request.user, instance).raise_if_denied()
 
+    def perform_destroy(self, instance) -> None:
+        permissions.can_delete_evidence(self.request.user, instance).raise_if_denied()
+        instance.delete()
+
     def perform_update(self, serializer):
         if "owner_team" in serializer.validated_data:
             owner_team = serializer.validated_data["owner_team"]

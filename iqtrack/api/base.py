@@ -60,6 +60,11 @@ class BaseViewSet(viewsets.GenericViewSet):
             check_if_match(self.request, instance)
         return instance
 
+    def refetch(self, instance):
+        """Read back through the scoped, joined queryset, so the answer shows what a GET would;
+        the written object itself if the write took it out of the user's sight."""
+        return self.get_queryset().filter(pk=instance.pk).first() or instance
+
     def object_response(self, instance, status: int = 200) -> Response:
         response = Response(self.get_serializer(instance).data, status=status)
         if self.etag:
@@ -83,10 +88,6 @@ class CreateMixin:
     def perform_create(self, serializer):
         return serializer.save()
 
-    def refetch(self, instance):
-        """Read back through the scoped, joined queryset (the response shows what a GET would)."""
-        return self.get_queryset().get(pk=instance.pk)
-
 
 class UpdateMixin:
     def update(self, request, *args, **kwargs):
@@ -97,7 +98,7 @@ class UpdateMixin:
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
             self.perform_update(serializer)
-        return self.object_response(self.get_object())
+        return self.object_response(self.refetch(instance))
 
     def partial_update(self, request, *args, **kwargs):
         kwargs["partial"] = True

@@ -6,10 +6,12 @@ field name (dotted for nested ones) to its messages and is empty when no field i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -17,6 +19,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from questions.exceptions import WorkflowError
+
+logger = logging.getLogger(__name__)
 
 NON_FIELD = "non_field_errors"
 
@@ -93,6 +97,11 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.ValidationError(serializers.as_serializer_error(exc))
     if isinstance(exc, ProtectedError | RestrictedError):
         return Conflict("Other records still refer to this object.", code="protected")
+    if isinstance(exc, IntegrityError):
+        # The database's own guards (constraints, triggers) refused the write: a rule of the
+        # domain, enforced one layer down. Logged, since an entry point should have asked first.
+        logger.warning("Write refused by the database: %s", exc)
+        return Conflict("The database refused this change: it breaks a rule of the record.")
     return exc
 
 

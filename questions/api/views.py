@@ -125,7 +125,7 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
         with transaction.atomic():
             question = self.locked_object()
             workflow.TRANSITIONS[step](question, self.request.user, **given.validated_data)
-        return self.object_response(self.get_object())
+        return self.object_response(self.refetch(question))
 
     publish = _step_endpoint(Action.PUBLISH, s.StepSerializer, "publish")
     assign = _step_endpoint(Action.ASSIGN, s.AssignSerializer, "assign")
@@ -276,7 +276,7 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
             before = set(question.assessments.values_list("pk", flat=True))
             draft = save_draft(question, request.user, **fields)
         status = 200 if draft.pk in before else 201
-        return self.object_response(self.get_queryset().get(pk=draft.pk), status=status)
+        return self.object_response(self.refetch(draft), status=status)
 
     def partial_update(self, request, *args, **kwargs):
         given = s.AssessmentDraftSerializer(data=request.data, context={"request": request})
@@ -292,7 +292,7 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
                     "POST /api/assessments/ to start the next version.",
                 )
             save_draft(version.question, request.user, **given.validated_data)
-        return self.object_response(self.get_object())
+        return self.object_response(self.refetch(version))
 
 
 @extend_schema_view(**crud_summaries("review", actions=("list", "retrieve")))
@@ -321,7 +321,7 @@ class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
         given.is_valid(raise_exception=True)
         data = given.validated_data
         comment = add_comment(data["question"], request.user, data["body"])
-        return self.object_response(self.get_queryset().get(pk=comment.pk), status=201)
+        return self.object_response(self.refetch(comment), status=201)
 
 
 @extend_schema_view(**crud_summaries("transition", actions=("list", "retrieve")))
