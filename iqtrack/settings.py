@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "simple_history",
+    "django_htmx",
     "accounts",
     "evidence",
     "questions",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # request.htmx: the pages answer HTMX requests with just the fragment that changed.
+    "django_htmx.middleware.HtmxMiddleware",
     # Attributes each history row to the signed-in user.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -163,7 +166,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "questions:dashboard"
+LOGOUT_REDIRECT_URL = "login"
 
 # ---------------------------------------------------------------------------------------------
 # Internationalisation: the evidence is multilingual; the interface is English, times are UTC.
