@@ -18,10 +18,12 @@ class DateInput(forms.DateInput):
 
 
 class SourceForm(forms.ModelForm):
+    url = forms.URLField(label="Web address", required=False, max_length=500, assume_scheme="https")
+
     class Meta:
         model = Source
         fields = ["name", "kind", "reliability", "url", "language", "description"]
-        labels = {"reliability": "Reliability (Admiralty A–F)", "url": "Web address"}
+        labels = {"reliability": "Reliability (Admiralty A–F)"}
         help_texts = {
             "reliability": "How far the source has proved reliable before, graded apart from "
             "any one item it reports.",

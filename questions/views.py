@@ -521,7 +521,7 @@ def _version_text(assessment: Assessment | None) -> dict[str, str]:
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """The version under review beside the previous one; approve, or return with comments."""
     question = _get_question(request, pk)
-    version = permissions.submitted_version(question) or question.assessments.first()
+    version = question.submitted_assessment() or question.latest_assessment()
     previous = question.assessments.filter(version__lt=version.version).first() if version else None
     old, new = _version_text(previous), _version_text(version)
     labels = {
