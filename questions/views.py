@@ -67,6 +67,12 @@ def _columns(questions):
     return [(Status(s), items) for s, items in by_status.items()]
 
 
+def _lead_teams(user):
+    """The teams whose questions this user may write (questions.permissions.is_lead)."""
+    teams = visible_teams(user)
+    return teams.filter(pk__in=[t.pk for t in teams if permissions.is_lead(user, t)])
+
+
 def _mark_overdue(questions):
     now = timezone.now()
     for question in questions:
@@ -94,6 +100,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "columns": _columns(team_questions),
         "led_overdue": _mark_overdue(list(_overdue(_questions(user).filter(team__lead=user)))),
         "notifications": _unread_notifications(user),
+        "can_create": _lead_teams(user).exists(),
     }
     return render(request, "questions/dashboard.html", context)
 
@@ -314,8 +321,7 @@ def _back_to(question: Question, anchor: str) -> HttpResponse:
 def question_create(request: HttpRequest) -> HttpResponse:
     """A lead writes a key question, or a sub-question of one (`?parent=<id>`)."""
     user = request.user
-    teams = visible_teams(user)
-    teams = teams.filter(pk__in=[t.pk for t in teams if permissions.is_lead(user, t)])
+    teams = _lead_teams(user)
     if not teams:
         raise PermissionDenied("Only a team's lead writes its questions.")
     parents = _questions(user).filter(team__in=teams).exclude(status=Status.CLOSED)
