@@ -136,7 +136,7 @@ class RatingForm(forms.Form):
             # The selects sit in the matrix's cells and belong to the row's form by its id.
             self.fields[f"h{hypothesis.pk}"] = forms.ChoiceField(
                 label=hypothesis.title,
-                choices=[("", "— not rated —"), *AchRating.choices],
+                choices=[("", "Not rated"), *AchRating.choices],
                 required=False,
                 initial=current.get(hypothesis.pk, ""),
                 widget=forms.Select(attrs={"form": form_id}),

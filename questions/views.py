@@ -492,7 +492,9 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "question": question,
         "form": form,
         "base": base,
-        "is_revision": base is not None and base.state != AssessmentState.DRAFT,
+        "is_revision": base is not None and base.is_frozen,
+        # From the second version on, the change note is part of what is reviewed.
+        "asks_change_note": base is not None and (base.is_frozen or base.version > 1),
         "last_return": _last_return(question),
     }
     return render(request, "questions/assessment_form.html", context)

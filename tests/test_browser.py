@@ -303,8 +303,20 @@ def test_the_whole_journey_from_question_to_signed_off_assessment(
 
     lead_.go("/questions/")
     lead_.shot("12-board")
+    # Filtering swaps just the board (htmx) and keeps the filter in the address.
+    page.get_by_label("Priority").select_option(label="Low")
+    page.wait_for_url("**/questions/?*priority=1*")
+    assert page.locator("#board").get_by_text(key.title).count() == 0
+    page.get_by_label("Priority").select_option(label="High")
+    page.locator("#board").get_by_text(key.title).wait_for()
     lead_.go("/")
     lead_.shot("13-dashboard-lead")
+
+    # Keyboard: the first Tab lands on the skip link, and focus is drawn.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid"
     for person in (lead_, analyst_, reviewer_):
         assert person.dialogs == []
 
