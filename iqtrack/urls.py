@@ -11,6 +11,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("api/", include("iqtrack.api.urls")),
     # The pages: dashboard at "/", questions, evidence, notifications, sign in and out.
     path("", include("questions.urls")),
 ]

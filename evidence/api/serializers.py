@@ -1,0 +1,200 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
+from accounts.models import Team
+from evidence.models import Actor, Event, Evidence, Source
+from iqtrack.api.serializers import ModelSerializer, VisibleRelatedField
+from questions.visibility import (
+    visible_actors,
+    visible_evidence,
+    visible_sources,
+    visible_teams,
+)
+
+TIMESTAMPS = ["created_at", "updated_at"]
+
+
+class BriefSourceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Source
+        fields = ["id", "key", "name", "reliability"]
+
+
+class BriefActorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Actor
+        fields = ["id", "key", "name", "kind"]
+
+
+class BriefEvidenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Evidence
+        fields = ["id", "key", "summary", "tlp"]
+
+
+class BriefEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Event
+        fields = ["id", "key", "title", "happened_on", "happened_precision"]
+
+
+class SourceSerializer(ModelSerializer):
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "key",
+            "name",
+            "kind",
+            "url",
+            "language",
+            "reliability",
+            "description",
+            *TIMESTAMPS,
+        ]
+
+
+class ActorSerializer(ModelSerializer):
+    affiliated_with = BriefActorSerializer(many=True, read_only=True)
+    affiliated_with_ids = VisibleRelatedField(
+        source="affiliated_with",
+        visible=visible_actors,
+        queryset=Actor.objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="Ids of the actors this one belongs to or acts for.",
+    )
+
+    class Meta:
+        model = Actor
+        fields = [
+            "id",
+            "key",
+            "name",
+            "kind",
+            "affiliation",
+            "affiliated_with",
+            "affiliated_with_ids",
+            "description",
+            *TIMESTAMPS,
+        ]
+
+
+class EventSerializer(ModelSerializer):
+    actors = BriefActorSerializer(many=True, read_only=True)
+    actor_ids = VisibleRelatedField(
+        source="actors",
+        visible=visible_actors,
+        queryset=Actor.objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+    )
+    evidence = BriefEvidenceSerializer(
+        many=True, read_only=True, help_text="The evidence about the event that you may see."
+    )
+    evidence_ids = VisibleRelatedField(
+        source="evidence",
+        visible=visible_evidence,
+        queryset=Evidence.objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+    )
+    happened_display = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Event
+        fields = [
+            "id",
+            "key",
+            "title",
+            "description",
+            "happened_on",
+            "happened_precision",
+            "happened_text",
+            "happened_display",
+            "place",
+            "actors",
+            "actor_ids",
+            "evidence",
+            "evidence_ids",
+            *TIMESTAMPS,
+        ]
+
+
+class EvidenceSerializer(ModelSerializer):
+    source = BriefSourceSerializer(read_only=True)
+    source_id = VisibleRelatedField(
+        source="source", visible=visible_sources, queryset=Source.objects.all(), write_only=True
+    )
+    owner_team = BriefTeamSerializer(read_only=True)
+    owner_team_id = VisibleRelatedField(
+        source="owner_team",
+        visible=visible_teams,
+        queryset=Team.objects.all(),
+        allow_null=True,
+        required=False,
+        write_only=True,
+        help_text="The team recording the item (one of yours).",
+    )
+    derived_from_id = VisibleRelatedField(
+        source="derived_from",
+        visible=visible_evidence,
+        queryset=Evidence.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The item this one repeats or derives from (circular reporting).",
+    )
+    actors = BriefActorSerializer(many=True, read_only=True)
+    actor_ids = VisibleRelatedField(
+        source="actors",
+        visible=visible_actors,
+        queryset=Actor.objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+    )
+    created_by = BriefUserSerializer(read_only=True)
+    grading = serializers.CharField(read_only=True, help_text="Admiralty code, e.g. B2.")
+    is_rtl = serializers.BooleanField(read_only=True)
+    happened_display = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "key",
+            "source",
+            "source_id",
+            "summary",
+            "original_text",
+            "original_language",
+            "is_rtl",
+            "translation",
+            "happened_on",
+            "happened_precision",
+            "happened_text",
+            "happened_display",
+            "reported_on",
+            "reported_precision",
+            "reported_text",
+            "credibility",
+            "grading",
+            "corroboration",
+            "tlp",
+            "owner_team",
+            "owner_team_id",
+            "derived_from_id",
+            "actors",
+            "actor_ids",
+            "notes",
+            "created_by",
+            *TIMESTAMPS,
+        ]
+
+    def not_validated(self) -> list[str]:
+        return ["created_by"]

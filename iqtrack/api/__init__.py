@@ -1,0 +1,1 @@
+"""What every app's API shares: the base viewset and serializer, errors, ETags, the schema."""

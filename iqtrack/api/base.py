@@ -1,0 +1,128 @@
+"""The one base class every API viewset is declared on.
+
+A viewset names its visibility function and what to join; the base does the rest: scoping
+every queryset to what the user may see (anything else is a 404), `<rel>_id` filters, ordering,
+pagination, and for `etag = True` viewsets ETag on reads and `If-Match` on writes, compared
+under a row lock so that of two writers holding the same tag exactly one wins.
+
+Permission rules are the domain's: views call them (`Decision.raise_if_denied()`) and never
+restate them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db import transaction
+from rest_framework import mixins, viewsets
+from rest_framework.generics import get_object_or_404
+from rest_framework.response import Response
+
+from iqtrack.api.etag import check_if_match, etag_of
+
+
+class BaseViewSet(viewsets.GenericViewSet):
+    visible: Callable  # questions.visibility.visible_<things>(user), as a staticmethod
+    select_related: tuple[str, ...] = ()
+    etag = False
+
+    def get_queryset(self):
+        queryset = type(self).visible(self.request.user)
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        prefetches = self.get_prefetches()
+        return queryset.prefetch_related(*prefetches) if prefetches else queryset
+
+    def get_prefetches(self) -> list:
+        """Prefetch_related lookups (may depend on the user, e.g. visible evidence only)."""
+        return []
+
+    def get_object(self, *, lock: bool = False):
+        queryset = self.get_queryset()
+        if lock:
+            queryset = queryset.select_for_update(of=("self",))
+        obj = get_object_or_404(
+            queryset, pk=self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        )
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def locked_object(self):
+        """The object under a row lock, after checking the client's `If-Match` against it.
+
+        Call inside `transaction.atomic()`.
+        """
+        instance = self.get_object(lock=True)
+        if self.etag:
+            check_if_match(self.request, instance)
+        return instance
+
+    def object_response(self, instance, status: int = 200) -> Response:
+        response = Response(self.get_serializer(instance).data, status=status)
+        if self.etag:
+            response["ETag"] = etag_of(instance)
+        return response
+
+
+class ReadMixin(mixins.ListModelMixin):
+    def retrieve(self, request, *args, **kwargs):
+        return self.object_response(self.get_object())
+
+
+class CreateMixin:
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            instance = self.perform_create(serializer)
+        return self.object_response(self.refetch(instance), status=201)
+
+    def perform_create(self, serializer):
+        return serializer.save()
+
+    def refetch(self, instance):
+        """Read back through the scoped, joined queryset (the response shows what a GET would)."""
+        return self.get_queryset().get(pk=instance.pk)
+
+
+class UpdateMixin:
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        with transaction.atomic():
+            instance = self.locked_object()
+            self.check_can_change(instance)
+            serializer = self.get_serializer(instance, data=request.data, partial=partial)
+            serializer.is_valid(raise_exception=True)
+            self.perform_update(serializer)
+        return self.object_response(self.get_object())
+
+    def partial_update(self, request, *args, **kwargs):
+        kwargs["partial"] = True
+        return self.update(request, *args, **kwargs)
+
+    def perform_update(self, serializer):
+        serializer.save()
+
+    def check_can_change(self, instance) -> None:
+        """Raise the domain's refusal when the user may not change or delete `instance`."""
+        raise NotImplementedError
+
+
+class DestroyMixin:
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            instance = self.locked_object()
+            self.check_can_change(instance)
+            self.perform_destroy(instance)
+        return Response(status=204)
+
+    def perform_destroy(self, instance) -> None:
+        instance.delete()
+
+
+class ReadOnlyViewSet(ReadMixin, BaseViewSet):
+    pass
+
+
+class ModelViewSet(CreateMixin, UpdateMixin, DestroyMixin, ReadMixin, BaseViewSet):
+    pass

@@ -1,0 +1,107 @@
+"""One error shape for every 4xx: `{"code": ..., "message": ..., "fields": {...}}`.
+
+`code` is machine-readable and stable, `message` is one sentence for a person, `fields` maps a
+field name (dotted for nested ones) to its messages and is empty when no field is at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
+from rest_framework import exceptions, serializers, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from questions.exceptions import WorkflowError
+
+NON_FIELD = "non_field_errors"
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx answer."""
+
+    code = serializers.CharField(
+        help_text="Machine-readable and stable, e.g. `wrong_state`, `not_team_lead`, `invalid`."
+    )
+    message = serializers.CharField(help_text="One sentence for a person.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Messages per field (dotted when nested); empty unless a field is at fault.",
+    )
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The object changed since you read it: read it again, then retry."
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "The request conflicts with the current state of the object."
+
+
+def _flatten(detail, prefix: str = "") -> Iterator[tuple[str, list[str]]]:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(detail, list) and all(not isinstance(x, dict | list) for x in detail):
+        if detail:
+            yield prefix or NON_FIELD, [str(x) for x in detail]
+    elif isinstance(detail, list):
+        for index, value in enumerate(detail):
+            yield from _flatten(value, f"{prefix}.{index}" if prefix else str(index))
+    else:
+        yield prefix or NON_FIELD, [str(detail)]
+
+
+def field_errors(detail) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for name, messages in _flatten(detail):
+        fields.setdefault(name, []).extend(messages)
+    return fields
+
+
+def _validation_body(detail, code: str = "invalid") -> dict:
+    fields = field_errors(detail)
+    named = [name for name in fields if name != NON_FIELD]
+    if named:
+        message = f"Some fields are invalid: {', '.join(named)}."
+    else:
+        message = " ".join(fields.get(NON_FIELD, [])) or "The request is invalid."
+    return {"code": code, "message": message, "fields": fields}
+
+
+def _translate(exc: Exception) -> Exception:
+    """Domain and Django exceptions as DRF ones, so DRF's handler does the HTTP details."""
+    if isinstance(exc, WorkflowError):
+        # The domain says which status its refusal is (403 for the user, 409 for the state).
+        error = exceptions.APIException(detail=exc.message, code=exc.code)
+        error.status_code = exc.http_status
+        error.field_errors = getattr(exc, "errors", None)
+        return error
+    if isinstance(exc, DjangoValidationError):
+        return exceptions.ValidationError(serializers.as_serializer_error(exc))
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return Conflict("Other records still refer to this object.", code="protected")
+    return exc
+
+
+def exception_handler(exc: Exception, context: dict):
+    exc = _translate(exc)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a 5xx: let Django report it
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(exc.detail)
+    elif getattr(exc, "field_errors", None):
+        body = _validation_body(exc.field_errors, code=exc.detail.code)
+        body["message"] = str(exc.detail)
+        response.data = body
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else None
+        code = getattr(detail, "code", None) or "error"
+        response.data = {"code": code, "message": str(detail or ""), "fields": {}}
+    return response

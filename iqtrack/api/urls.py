@@ -1,0 +1,27 @@
+"""`/api/`: every app's router in one flat namespace, plus the schema and its two viewers."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import DefaultRouter
+
+from accounts.api.urls import router as accounts_router
+from evidence.api.urls import router as evidence_router
+from questions.api.urls import router as questions_router
+from tokens.api.urls import router as tokens_router
+
+router = DefaultRouter()
+for app_router in (questions_router, evidence_router, accounts_router, tokens_router):
+    router.registry.extend(app_router.registry)
+
+# The schema describes the API, not its data: readable without signing in, so clients can be
+# generated from it.
+public = {"permission_classes": [AllowAny], "authentication_classes": []}
+
+urlpatterns = [
+    path("auth/", include("rest_framework.urls")),  # log in / out for the browsable API
+    path("schema/", SpectacularAPIView.as_view(**public), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", **public), name="api-redoc"),
+    *router.urls,
+]

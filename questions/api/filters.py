@@ -1,0 +1,121 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from iqtrack.api.filters import BaseFilterSet, IdFilter
+from questions.choices import Priority, Status
+from questions.models import (
+    Assessment,
+    Comment,
+    EvidenceLink,
+    Hypothesis,
+    HypothesisRating,
+    Question,
+    Review,
+    Transition,
+)
+
+# A due date only matters while the question is still being worked on.
+UNFINISHED = (Status.OPEN, Status.ASSIGNED, Status.IN_ANALYSIS, Status.IN_REVIEW)
+
+
+class QuestionFilterSet(BaseFilterSet):
+    status = django_filters.MultipleChoiceFilter(
+        choices=Status.choices, label="Any of these statuses (repeat the parameter)."
+    )
+    team_id = IdFilter(field_name="team")
+    assignee_id = IdFilter(field_name="assignee", label="Assigned to this analyst.")
+    reviewer_id = IdFilter(field_name="reviewer")
+    parent_id = IdFilter(field_name="parent", label="Sub-questions of this question.")
+    priority = django_filters.TypedChoiceFilter(choices=Priority.choices, coerce=int)
+    overdue = django_filters.BooleanFilter(
+        method="filter_overdue", label="Past the due date and not yet assessed or closed."
+    )
+    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lt")
+    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    is_key_question = django_filters.BooleanFilter(
+        field_name="parent", lookup_expr="isnull", label="Key questions (no parent) only."
+    )
+    search_fields = ("title", "body", "key")
+
+    class Meta:
+        model = Question
+        fields = ["tlp"]
+
+    def filter_overdue(self, queryset, name, value):
+        if value is None:
+            return queryset
+        late = Q(status__in=UNFINISHED, due_at__lt=timezone.now())
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
+class HypothesisFilterSet(BaseFilterSet):
+    question_id = IdFilter(field_name="question")
+    search_fields = ("title", "description")
+
+    class Meta:
+        model = Hypothesis
+        fields = []
+
+
+class EvidenceLinkFilterSet(BaseFilterSet):
+    question_id = IdFilter(field_name="question")
+    evidence_id = IdFilter(field_name="evidence")
+    search_fields = ("relevance",)
+
+    class Meta:
+        model = EvidenceLink
+        fields = []
+
+
+class HypothesisRatingFilterSet(BaseFilterSet):
+    hypothesis_id = IdFilter(field_name="hypothesis")
+    evidence_id = IdFilter(field_name="evidence")
+    question_id = IdFilter(field_name="hypothesis__question")
+
+    class Meta:
+        model = HypothesisRating
+        fields = ["rating"]
+
+
+class AssessmentFilterSet(BaseFilterSet):
+    question_id = IdFilter(field_name="question")
+    author_id = IdFilter(field_name="author")
+    search_fields = ("key_judgments", "change_note")
+
+    class Meta:
+        model = Assessment
+        fields = ["state", "confidence", "likelihood"]
+
+
+class ReviewFilterSet(BaseFilterSet):
+    assessment_id = IdFilter(field_name="assessment")
+    question_id = IdFilter(field_name="assessment__question")
+    reviewer_id = IdFilter(field_name="reviewer")
+    search_fields = ("comment",)
+
+    class Meta:
+        model = Review
+        fields = ["decision"]
+
+
+class CommentFilterSet(BaseFilterSet):
+    question_id = IdFilter(field_name="question")
+    author_id = IdFilter(field_name="author")
+    search_fields = ("body",)
+
+    class Meta:
+        model = Comment
+        fields = []
+
+
+class TransitionFilterSet(BaseFilterSet):
+    question_id = IdFilter(field_name="question")
+    actor_id = IdFilter(field_name="actor")
+    after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    search_fields = ("comment",)
+
+    class Meta:
+        model = Transition
+        fields = ["action", "from_status", "to_status"]

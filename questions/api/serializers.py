@@ -1,0 +1,381 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
+from accounts.models import Team
+from evidence.api.serializers import BriefEvidenceSerializer
+from evidence.models import Evidence
+from iqtrack.api.serializers import ModelSerializer, VisibleRelatedField
+from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
+from questions.models import (
+    Assessment,
+    Comment,
+    EvidenceLink,
+    Hypothesis,
+    HypothesisRating,
+    Question,
+    Review,
+    Transition,
+)
+from questions.visibility import (
+    visible_evidence,
+    visible_hypotheses,
+    visible_questions,
+    visible_teams,
+    visible_users,
+)
+
+User = get_user_model()
+
+
+def related_id(model, visible, source: str, **kwargs) -> VisibleRelatedField:
+    """The write side of a relation: `<rel>_id`, limited to what the user may see."""
+    kwargs.setdefault("write_only", True)
+    return VisibleRelatedField(
+        source=source, visible=visible, queryset=model.objects.all(), **kwargs
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Brief forms, for objects shown inside others
+# ---------------------------------------------------------------------------------------------
+
+
+class BriefQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Question
+        fields = ["id", "key", "title", "status"]
+
+
+class BriefHypothesisSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Hypothesis
+        fields = ["id", "key", "title", "question_id"]
+
+
+class BriefAssessmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Assessment
+        fields = ["id", "question_id", "version", "state"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Questions
+# ---------------------------------------------------------------------------------------------
+
+
+class QuestionSerializer(ModelSerializer):
+    parent = BriefQuestionSerializer(read_only=True)
+    parent_id = related_id(
+        Question,
+        visible_questions,
+        "parent",
+        allow_null=True,
+        required=False,
+        help_text="The key question this one is a sub-question of.",
+    )
+    team = BriefTeamSerializer(read_only=True)
+    team_id = related_id(Team, visible_teams, "team", help_text="Set when the question is made.")
+    created_by = BriefUserSerializer(read_only=True)
+    assignee = BriefUserSerializer(read_only=True, help_text="The analyst (set by `assign`).")
+    reviewer = BriefUserSerializer(read_only=True, help_text="The reviewer (set by `assign`).")
+
+    class Meta:
+        model = Question
+        fields = [
+            "id",
+            "key",
+            "title",
+            "body",
+            "parent",
+            "parent_id",
+            "team",
+            "team_id",
+            "priority",
+            "status",
+            "tlp",
+            "created_by",
+            "assignee",
+            "reviewer",
+            "due_at",
+            "status_changed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["key", "status", "status_changed_at"]
+        extra_kwargs = {
+            "due_at": {"help_text": "Set when the question is made; later only by `assign`."}
+        }
+        # Moving a question to another team, or changing its due date outside `assign`, is not
+        # an edit.
+        create_only = ("team", "due_at")
+
+    def not_validated(self) -> list[str]:
+        return ["created_by", "assignee", "reviewer"]
+
+
+class QuestionDetailSerializer(QuestionSerializer):
+    available_actions = serializers.SerializerMethodField(
+        help_text="The workflow steps you may take on this question now "
+        "(POST /api/questions/{id}/<action>/)."
+    )
+
+    class Meta(QuestionSerializer.Meta):
+        fields = [*QuestionSerializer.Meta.fields, "available_actions"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(Action.choices)))
+    def get_available_actions(self, question) -> list[str]:
+        return [str(action) for action in self.context["available_actions"](question)]
+
+
+class HypothesisSerializer(ModelSerializer):
+    question = BriefQuestionSerializer(read_only=True)
+    question_id = related_id(Question, visible_questions, "question")
+
+    class Meta:
+        model = Hypothesis
+        fields = [
+            "id",
+            "key",
+            "question",
+            "question_id",
+            "title",
+            "description",
+            "position",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["key"]
+        create_only = ("question",)
+
+
+class EvidenceLinkSerializer(ModelSerializer):
+    question = BriefQuestionSerializer(read_only=True)
+    question_id = related_id(Question, visible_questions, "question")
+    evidence = BriefEvidenceSerializer(read_only=True)
+    evidence_id = related_id(Evidence, visible_evidence, "evidence")
+    linked_by = BriefUserSerializer(read_only=True)
+
+    class Meta:
+        model = EvidenceLink
+        fields = [
+            "id",
+            "question",
+            "question_id",
+            "evidence",
+            "evidence_id",
+            "relevance",
+            "linked_by",
+            "created_at",
+        ]
+        create_only = ("question", "evidence")
+
+    def not_validated(self) -> list[str]:
+        return ["linked_by"]
+
+
+class HypothesisRatingSerializer(ModelSerializer):
+    hypothesis = BriefHypothesisSerializer(read_only=True)
+    hypothesis_id = related_id(Hypothesis, visible_hypotheses, "hypothesis")
+    evidence = BriefEvidenceSerializer(read_only=True)
+    evidence_id = related_id(Evidence, visible_evidence, "evidence")
+    rated_by = BriefUserSerializer(read_only=True)
+
+    class Meta:
+        model = HypothesisRating
+        fields = [
+            "id",
+            "hypothesis",
+            "hypothesis_id",
+            "evidence",
+            "evidence_id",
+            "rating",
+            "note",
+            "rated_by",
+            "updated_at",
+        ]
+        create_only = ("hypothesis", "evidence")
+
+    def not_validated(self) -> list[str]:
+        return ["rated_by"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessments, reviews, comments, transitions
+# ---------------------------------------------------------------------------------------------
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    question = BriefQuestionSerializer(read_only=True)
+    author = BriefUserSerializer(read_only=True)
+    cited_evidence = BriefEvidenceSerializer(
+        many=True, read_only=True, help_text="The cited evidence that you may see."
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "question",
+            "version",
+            "state",
+            "author",
+            "key_judgments",
+            "likelihood",
+            "likelihood_wording",
+            "confidence",
+            "cited_evidence",
+            "change_note",
+            "tlp",
+            "content_hash",
+            "submitted_at",
+            "approved_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AssessmentDraftSerializer(serializers.Serializer):
+    """What the analyst writes into the draft; fields left out keep their value.
+
+    Completeness (judgments, likelihood, confidence, citations) is checked on `submit`.
+    """
+
+    key_judgments = serializers.CharField(required=False, allow_blank=True)
+    likelihood = serializers.ChoiceField(
+        Likelihood.choices, required=False, allow_null=True, help_text="ICD 203 step, 1 to 7."
+    )
+    likelihood_wording = serializers.ChoiceField(LikelihoodWording.choices, required=False)
+    confidence = serializers.ChoiceField(Confidence.choices, required=False, allow_blank=True)
+    cited_evidence_ids = related_id(
+        Evidence,
+        visible_evidence,
+        "cited_evidence",
+        many=True,
+        required=False,
+        write_only=False,
+        help_text="Evidence linked to the question that the judgments rest on.",
+    )
+    change_note = serializers.CharField(
+        required=False, allow_blank=True, help_text="From version 2 on: what changed, and why."
+    )
+
+
+class NewAssessmentDraftSerializer(AssessmentDraftSerializer):
+    question_id = related_id(Question, visible_questions, "question", write_only=False)
+
+
+class ReviewSerializer(serializers.ModelSerializer):
+    assessment = BriefAssessmentSerializer(read_only=True)
+    reviewer = BriefUserSerializer(read_only=True)
+
+    class Meta:
+        model = Review
+        fields = [
+            "id",
+            "assessment",
+            "reviewer",
+            "decision",
+            "comment",
+            "content_hash",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    question = BriefQuestionSerializer(read_only=True)
+    question_id = related_id(Question, visible_questions, "question")
+    author = BriefUserSerializer(read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "question", "question_id", "author", "body", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    question = BriefQuestionSerializer(read_only=True)
+    actor = BriefUserSerializer(read_only=True)
+
+    class Meta:
+        model = Transition
+        fields = [
+            "id",
+            "question",
+            "action",
+            "from_status",
+            "to_status",
+            "actor",
+            "comment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+# ---------------------------------------------------------------------------------------------
+# Input of the workflow steps (POST /api/questions/{id}/<action>/)
+# ---------------------------------------------------------------------------------------------
+
+
+class StepSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class AssignSerializer(StepSerializer):
+    analyst_id = related_id(User, visible_users, "analyst", write_only=False)
+    reviewer_id = related_id(User, visible_users, "reviewer", write_only=False)
+    due_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Left out: keep the due date."
+    )
+
+
+class ReturnSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        allow_blank=True, help_text="What the analyst should change (required by the workflow)."
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True, help_text="Why (required by the workflow).")
+
+
+# ---------------------------------------------------------------------------------------------
+# History (questions.history.Entry, read-only)
+# ---------------------------------------------------------------------------------------------
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    subject = serializers.CharField(help_text="What changed: `question`, `assessment v2`, …")
+    field = serializers.CharField()
+    label = serializers.CharField()
+    before = serializers.CharField()
+    after = serializers.CharField()
+
+
+class HistoryReviewSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    decision = serializers.CharField()
+    content_hash = serializers.CharField()
+
+
+HISTORY_KINDS = ("transition", "comment", "review", "created", "changed", "deleted")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    actor = BriefUserSerializer(allow_null=True, help_text="Null when nobody was recorded.")
+    kind = serializers.ChoiceField(HISTORY_KINDS)
+    subject = serializers.CharField()
+    summary = serializers.CharField(help_text="One sentence for a person.")
+    comment = serializers.CharField(allow_blank=True)
+    action = serializers.CharField(allow_blank=True, help_text="The workflow step, if one.")
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.CharField(allow_blank=True)
+    changes = HistoryChangeSerializer(many=True)
+    review = HistoryReviewSerializer(allow_null=True)
+    version = serializers.IntegerField(allow_null=True)
