@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "evidence",
     "questions",
     "tokens",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -161,6 +162,28 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
         "CELERY_TASK_TIME_LIMIT must be greater than CELERY_TASK_SOFT_TIME_LIMIT; got "
         f"{CELERY_TASK_TIME_LIMIT} and {CELERY_TASK_SOFT_TIME_LIMIT}"
     )
+# A claim on a reminder or an email is a lease: longer than any task may run, so it only ever
+# expires when its holder is gone (killed worker), and the next sweep takes the work over.
+REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+if REMINDER_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("REMINDER_CLAIM_SECONDS must be greater than CELERY_TASK_TIME_LIMIT")
+from iqtrack.schedule import periodic  # noqa: E402 (kept inside the Celery section)
+
+# The periodic schedule, in one place (why not django-celery-beat: docs/reminders.md). Cron
+# strings are in UTC; each entry expires before its next run is due (iqtrack/schedule.py).
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-reminders": periodic(
+        "notifications.tasks.sweep_reminders",
+        "REMINDER_SWEEP_CRON",
+        env.str("REMINDER_SWEEP_CRON", "*/5 * * * *"),
+    ),
+    "send-daily-digests": periodic(
+        "notifications.tasks.send_daily_digests",
+        "DIGEST_CRON",
+        env.str("DIGEST_CRON", "0 7 * * *"),
+    ),
+}
 
 # ---------------------------------------------------------------------------------------------
 # Auth
