@@ -49,7 +49,18 @@ def _word_segments(old: str, new: str) -> tuple[list[Segment], list[Segment]]:
             left.append(Segment("".join(a[i1:i2]), changed=tag != "equal"))
         if j2 > j1:
             right.append(Segment("".join(b[j1:j2]), changed=tag != "equal"))
-    return left, right
+    return _merged(left), _merged(right)
+
+
+def _merged(segments: list[Segment]) -> list[Segment]:
+    """Neighbouring pieces with the same flag become one (fewer, longer runs to read)."""
+    out: list[Segment] = []
+    for segment in segments:
+        if out and out[-1].changed == segment.changed:
+            out[-1] = Segment(out[-1].text + segment.text, segment.changed)
+        else:
+            out.append(segment)
+    return out
 
 
 def side_by_side(old: str, new: str) -> list[DiffRow]:

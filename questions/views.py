@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from notifications.reminders import UNFINISHED
 from questions import assessments, permissions, workflow
 from questions.choices import Action, AssessmentState, Status
 from questions.comments import add_comment
@@ -46,8 +47,13 @@ from questions.visibility import visible_evidence, visible_questions, visible_te
 
 User = get_user_model()
 
-# Steps whose form needs more than a click; the rest are a bare POST.
-_FORMS = {Action.CLOSE: ReasonForm, Action.REOPEN: ReasonForm, Action.RETURN: ReturnForm}
+# Steps that need words: the form that asks for them and the workflow's keyword for them.
+# Assign has its own form; every other step is a bare POST.
+_WORDED = {
+    Action.RETURN: (ReturnForm, "comment", workflow.return_),
+    Action.REOPEN: (ReasonForm, "reason", workflow.reopen),
+    Action.CLOSE: (ReasonForm, "reason", workflow.close),
+}
 _DONE = (Status.ASSESSED, Status.CLOSED)
 
 
@@ -56,7 +62,8 @@ def _questions(user):
 
 
 def _overdue(questions):
-    return questions.filter(due_at__lt=timezone.now()).exclude(status__in=_DONE)
+    # "Overdue" means what the reminders mean by it: past due and not finished.
+    return questions.filter(due_at__lte=timezone.now(), status__in=UNFINISHED)
 
 
 def _columns(questions):
@@ -77,7 +84,7 @@ def _mark_overdue(questions):
     now = timezone.now()
     for question in questions:
         question.is_overdue = bool(
-            question.due_at and question.due_at < now and question.status not in _DONE
+            question.due_at and question.due_at <= now and question.status in UNFINISHED
         )
     return questions
 
@@ -189,7 +196,7 @@ def _action_forms(question: Question, actions) -> list[dict]:
     items = []
     for action in actions:
         action = Action(action)
-        form_class = _FORMS.get(action)
+        form_class = _WORDED[action][0] if action in _WORDED else None
         items.append(
             {
                 "action": action,
@@ -293,15 +300,11 @@ def _run_step(request: HttpRequest, question: Question, action: Action) -> None:
         form = ApproveForm(request.POST, prefix=action.value)
         form.is_valid()
         workflow.approve(question, user, comment=form.cleaned_data.get("comment", ""))
-    elif action in _FORMS:
-        # The workflow itself refuses an empty reason or comment, with the words to show.
-        text = request.POST.get(f"{action.value}-{next(iter(_FORMS[action].base_fields))}", "")
-        if action == Action.RETURN:
-            workflow.return_(question, user, comment=text)
-        elif action == Action.REOPEN:
-            workflow.reopen(question, user, reason=text)
-        else:
-            workflow.close(question, user, reason=text)
+    elif action in _WORDED:
+        form_class, keyword, step = _WORDED[action]
+        form = form_class(request.POST, prefix=action.value)
+        form.is_valid()  # an empty text is refused by the workflow itself, in its own words
+        step(question, user, **{keyword: form.cleaned_data.get(keyword, "")})
     else:
         workflow.TRANSITIONS[action](question, user)
 

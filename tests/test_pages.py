@@ -121,9 +121,13 @@ def test_the_board_has_a_column_per_status(client, question, lead):
 
 def test_the_board_filters_by_priority_and_overdue(client, team, lead):
     late = factories.QuestionFactory(
-        team=team, title="Late one", priority=4, due_at=timezone.now() - dt.timedelta(days=1)
+        team=team,
+        title="Late one",
+        status=Status.OPEN,
+        priority=4,
+        due_at=timezone.now() - dt.timedelta(days=1),
     )
-    factories.QuestionFactory(team=team, title="On time", priority=1)
+    factories.QuestionFactory(team=team, title="On time", status=Status.OPEN, priority=1)
     client.force_login(lead)
     html = client.get(reverse("questions:board"), {"overdue": "on"}).content.decode()
     assert late.title in html and "On time" not in html
