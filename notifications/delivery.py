@@ -85,7 +85,7 @@ def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
                 kind=r.kind,
                 question=r.question,
                 reminder=r,
-                text=messages.notice_text(r, now),
+                text=messages.notice_text(r),
                 created_at=now,
                 email_state=_email_state(r.recipient, deliveries[(r.recipient_id, r.kind)]),
             )
@@ -113,7 +113,9 @@ def _claim_emails(state: str, now: datetime, ids: Iterable[int] | None = None) -
     return token if claimed else None
 
 
-def _settle(token: uuid.UUID, state: str, sent: list[int], failed: list[int], now: datetime):
+def _settle(
+    token: uuid.UUID, state: str, sent: list[int], failed: list[int], now: datetime
+) -> None:
     """Mark what went out as sent; give back the rest (counting an attempt for what failed)."""
     if sent:
         Notification.objects.filter(pk__in=sent).update(

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from evidence.choices import Tlp
 from notifications.choices import Kind
+
+if TYPE_CHECKING:
+    from notifications.models import Notification, Reminder
+    from questions.models import Question
 
 # Markings whose content must not leave iqtrack by email: the email only says where to look.
 EMAIL_WITHHELD_TLP = frozenset({Tlp.RED, Tlp.AMBER_STRICT})
@@ -34,7 +39,7 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def notice_text(reminder, now: datetime) -> str:
+def notice_text(reminder: Reminder) -> str:
     """What the recipient reads: what happened or is due, on which question, and why them.
 
     `reminder` is a Reminder (saved or not) with question, its team, assignee and reviewer loaded.
@@ -69,11 +74,11 @@ def notice_text(reminder, now: datetime) -> str:
     return text
 
 
-def _withheld(question) -> bool:
+def _withheld(question: Question) -> bool:
     return question.tlp in EMAIL_WITHHELD_TLP
 
 
-def _email_line(notification) -> str:
+def _email_line(notification: Notification) -> str:
     q = notification.question
     if _withheld(q):
         return (
@@ -83,7 +88,7 @@ def _email_line(notification) -> str:
     return notification.text
 
 
-def email_for(notification) -> tuple[str, str]:
+def email_for(notification: Notification) -> tuple[str, str]:
     """Subject and body of the email that goes with one notification."""
     q = notification.question
     subject_about = f"question {q.key}" if _withheld(q) else q.title
@@ -91,7 +96,7 @@ def email_for(notification) -> tuple[str, str]:
     return subject, _email_line(notification) + "\n"
 
 
-def digest_for(notifications: Sequence) -> tuple[str, str]:
+def digest_for(notifications: Sequence[Notification]) -> tuple[str, str]:
     """One email listing a person's notifications since the last digest, oldest first."""
     lines = [f"- {when(n.created_at)}  {_email_line(n)}" for n in notifications]
     subject = f"[iqtrack] Daily digest: {len(notifications)} notification" + (

@@ -54,9 +54,7 @@ def policies() -> Policies:
     return {p.team_id: p.thresholds for p in TeamReminderPolicy.objects.all()}
 
 
-def per_team(
-    name: str, teams: Policies, condition: Callable[[timedelta], Q], team_field: str = "team_id"
-) -> Q:
+def per_team(name: str, teams: Policies, condition: Callable[[timedelta], Q]) -> Q:
     """`condition(threshold)` with each team's own threshold `name`.
 
     Teams are grouped by threshold, so the query grows with the number of distinct overrides,
@@ -68,10 +66,12 @@ def per_team(
         delta = thresholds.delta(name)
         if delta != default:
             overrides.setdefault(delta, []).append(team_id)
+    if not overrides:
+        return condition(default)
     overridden = [team for group in overrides.values() for team in group]
-    combined = condition(default) & ~Q(**{f"{team_field}__in": overridden})
+    combined = condition(default) & ~Q(team_id__in=overridden)
     for delta, team_ids in overrides.items():
-        combined |= condition(delta) & Q(**{f"{team_field}__in": team_ids})
+        combined |= condition(delta) & Q(team_id__in=team_ids)
     return combined
 
 
@@ -275,7 +275,7 @@ def preview(now: datetime | None = None) -> list[Preview]:
     return [
         Preview(
             reminder=r,
-            text=messages.notice_text(r, now),
+            text=messages.notice_text(r),
             delivery=deliveries[(r.recipient_id, r.kind)],
             recorded=r.pk is not None,
         )

@@ -47,10 +47,13 @@ def queue_emails(notification_ids: list[int]) -> bool:
     With the broker down this fails fast and quietly: the emails stay pending in the database
     and the next sweep sends them.
     """
+    task = send_notification_emails
     try:
-        send_notification_emails.apply_async(
-            kwargs={"notification_ids": notification_ids}, retry=False
-        )
+        # One connection attempt, no retries: never hold up the request that made the transition.
+        with task.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
+            task.apply_async(
+                kwargs={"notification_ids": notification_ids}, connection=connection, retry=False
+            )
     except Exception:
         logger.warning(
             "Broker unavailable: %d email(s) left for the next sweep", len(notification_ids)
