@@ -12,7 +12,7 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from evidence.models import Actor, Event, Evidence, Source
-from iqtrack.history_admin import HistoryAdmin
+from iqtrack.admin_base import DomainAdmin
 
 DATES_AS_WRITTEN = (
     ("happened_text", "happened_on", "happened_precision"),
@@ -21,7 +21,7 @@ DATES_AS_WRITTEN = (
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(DomainAdmin):
     list_display = ("name", "kind", "reliability", "language", "evidence_count", "url")
     list_filter = ("kind", "reliability", "language")
     search_fields = ("name", "key", "url", "description")
@@ -38,7 +38,7 @@ class SourceAdmin(HistoryAdmin):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(HistoryAdmin):
+class EvidenceAdmin(DomainAdmin):
     list_display = (
         "short_summary",
         "source",
@@ -105,7 +105,7 @@ class EvidenceAdmin(HistoryAdmin):
 
 
 @admin.register(Actor)
-class ActorAdmin(HistoryAdmin):
+class ActorAdmin(DomainAdmin):
     list_display = ("name", "kind", "affiliation")
     list_filter = ("kind",)
     search_fields = ("name", "key", "affiliation", "description")
@@ -114,7 +114,7 @@ class ActorAdmin(HistoryAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(HistoryAdmin):
+class EventAdmin(DomainAdmin):
     list_display = ("title", "happened", "place", "actor_names")
     list_filter = ("happened_precision",)
     search_fields = ("title", "key", "place", "description", "happened_text", "actors__name")

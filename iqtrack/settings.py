@@ -308,7 +308,7 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Status and signed-off assessments change only through questions.workflow; "revert" on a history
 # page would write an old status or version back behind its back. This hides the button;
-# iqtrack.history_admin also refuses the POST.
+# iqtrack.admin_base also refuses the POST.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {

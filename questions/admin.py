@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from iqtrack.history_admin import HistoryAdmin
+from iqtrack.admin_base import ConstraintCheckedForm, DomainAdmin
 from questions.choices import AssessmentState
 from questions.models import (
     Assessment,
@@ -56,6 +56,7 @@ class QuestionLevelFilter(admin.SimpleListFilter):
 
 class HypothesisInline(admin.TabularInline):
     model = Hypothesis
+    form = ConstraintCheckedForm
     fields = ("position", "title", "description", "key")
     extra = 0
     show_change_link = True
@@ -63,6 +64,7 @@ class HypothesisInline(admin.TabularInline):
 
 class EvidenceLinkInline(admin.TabularInline):
     model = EvidenceLink
+    form = ConstraintCheckedForm
     fields = ("evidence", "relevance", "linked_by")
     readonly_fields = ("linked_by",)
     autocomplete_fields = ("evidence",)
@@ -100,7 +102,7 @@ class TransitionInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Question)
-class QuestionAdmin(HistoryAdmin):
+class QuestionAdmin(DomainAdmin):
     list_display = (
         "title",
         "team",
@@ -156,6 +158,7 @@ class QuestionAdmin(HistoryAdmin):
 
 class HypothesisRatingInline(admin.TabularInline):
     model = HypothesisRating
+    form = ConstraintCheckedForm
     fields = ("evidence", "rating", "note", "rated_by")
     readonly_fields = ("rated_by",)
     autocomplete_fields = ("evidence",)
@@ -163,7 +166,7 @@ class HypothesisRatingInline(admin.TabularInline):
 
 
 @admin.register(Hypothesis)
-class HypothesisAdmin(HistoryAdmin):
+class HypothesisAdmin(DomainAdmin):
     list_display = ("title", "question", "position", "rating_count")
     list_select_related = ("question",)
     list_filter = (("question__team", admin.RelatedOnlyFieldListFilter),)
@@ -188,7 +191,7 @@ class HypothesisAdmin(HistoryAdmin):
 
 
 @admin.register(EvidenceLink)
-class EvidenceLinkAdmin(HistoryAdmin):
+class EvidenceLinkAdmin(DomainAdmin):
     list_display = ("evidence", "question", "linked_by", "created_at")
     list_select_related = ("evidence", "question", "linked_by")
     list_filter = (("question__team", admin.RelatedOnlyFieldListFilter),)
@@ -203,7 +206,7 @@ class EvidenceLinkAdmin(HistoryAdmin):
 
 
 @admin.register(HypothesisRating)
-class HypothesisRatingAdmin(HistoryAdmin):
+class HypothesisRatingAdmin(DomainAdmin):
     list_display = ("evidence", "hypothesis", "rating", "rated_by", "updated_at")
     list_select_related = ("evidence", "hypothesis", "rated_by")
     list_filter = ("rating",)
@@ -224,7 +227,7 @@ class ReviewInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(HistoryAdmin):
+class AssessmentAdmin(DomainAdmin):
     """Drafts are editable; submitted, returned and approved versions are frozen."""
 
     list_display = (
@@ -296,7 +299,7 @@ class TransitionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Comment)
-class CommentAdmin(HistoryAdmin):
+class CommentAdmin(DomainAdmin):
     list_display = ("short_body", "question", "author", "created_at")
     list_select_related = ("question", "author")
     list_filter = (("question__team", admin.RelatedOnlyFieldListFilter),)

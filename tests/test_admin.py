@@ -197,3 +197,49 @@ def test_the_landing_page_is_the_dashboard_behind_sign_in(client):
     response = client.get("/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+def inline_management(*prefixes: str) -> dict[str, int]:
+    """Empty management forms for the change form's inlines."""
+    return {
+        f"{prefix}-{field}": 0 for prefix in prefixes for field in ("TOTAL_FORMS", "INITIAL_FORMS")
+    }
+
+
+def test_a_second_draft_assessment_is_a_form_error_not_a_server_error(superuser_client, case):
+    question = case["question"]  # already has a draft (version 2)
+    response = superuser_client.post(
+        admin_url(Assessment, "add"),
+        {
+            "question": question.pk,
+            "version": 3,
+            "likelihood_wording": "primary",
+            "tlp": "amber",
+            **inline_management("reviews"),
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    assert question.assessments.count() == 2
+
+
+def test_a_question_cannot_be_made_its_own_parent(superuser_client, case):
+    question = case["question"]
+    response = superuser_client.post(
+        admin_url(Question, "change", question.pk),
+        {
+            "key": question.key,
+            "title": question.title,
+            "team": question.team_id,
+            "parent": question.pk,
+            "priority": question.priority,
+            "tlp": question.tlp,
+            **inline_management(
+                "hypotheses", "evidence_links", "sub_questions", "assessments", "transitions"
+            ),
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors()
+    question.refresh_from_db()
+    assert question.parent_id != question.pk
