@@ -20,10 +20,6 @@ from questions.choices import Action, Status
 from questions.models import Question
 from tests import factories
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
-# plain synchronous code, so Django's async-safety guard is told to stand aside.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("IQTRACK_CHROMIUM", "/usr/bin/chromium")
@@ -43,6 +39,20 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are still
+    # plain synchronous code, so Django's async-safety guard stands aside — for these tests only.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        yield from _chromium()
+    finally:
+        if before is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
+
+
+def _chromium() -> Iterator:
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
