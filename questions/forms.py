@@ -57,6 +57,15 @@ class QuestionForm(forms.ModelForm):
         self.fields["parent"].queryset = parents
         self.fields["parent"].required = False
 
+    def clean(self):
+        data = super().clean()
+        parent, team = data.get("parent"), data.get("team")
+        if parent is not None and team is not None and parent.team_id != team.pk:
+            self.add_error(
+                "team", f"A sub-question belongs to its key question's team, {parent.team}."
+            )
+        return data
+
     def hypothesis_titles(self) -> list[str]:
         lines = self.cleaned_data.get("hypotheses", "").splitlines()
         return [line.strip() for line in lines if line.strip()]

@@ -423,3 +423,44 @@ def test_every_form_post_needs_the_csrf_token(analyst, in_analysis):
     assert client.post(url, {"body": "hello"}).status_code == 403
     page = client.get(reverse("questions:detail", args=[in_analysis.pk])).content.decode()
     assert page.count('name="csrfmiddlewaretoken"') >= page.count('method="post"')
+
+
+def test_the_analysis_controls_follow_the_permission_functions(
+    client, in_analysis, analyst, reviewer
+):
+    factories.HypothesisFactory(question=in_analysis)
+    _linked_evidence(in_analysis)
+    controls = ("Write the assessment", "Save ratings", "Add a hypothesis", "Record new evidence")
+    url = reverse("questions:detail", args=[in_analysis.pk])
+    client.force_login(analyst)
+    html = client.get(url).content.decode()
+    assert all(control in html for control in controls)
+    client.force_login(reviewer)
+    html = client.get(url).content.decode()
+    assert not any(control in html for control in controls)
+
+
+def test_evidence_the_user_may_not_see_is_not_found(client, team, outsider):
+    hidden = factories.EvidenceFactory(owner_team=team, tlp=Tlp.AMBER)
+    client.force_login(outsider)
+    for name in ("evidence:detail", "evidence:edit"):
+        assert client.get(reverse(name, args=[hidden.pk])).status_code == 404
+    assert hidden.summary not in client.get(reverse("evidence:list")).content.decode()
+
+
+def test_a_sub_question_stays_in_its_key_questions_team(client, question, lead, outsider):
+    other = factories.TeamFactory(name="Other desk", slug="other-desk")
+    other.members.add(lead)
+    client.force_login(lead)
+    response = client.post(
+        reverse("questions:create"),
+        {
+            "title": "Elsewhere?",
+            "parent": question.pk,
+            "team": other.pk,
+            "priority": 2,
+            "tlp": "amber",
+        },
+    )
+    assert response.status_code == 200
+    assert not question.sub_questions.exists()
