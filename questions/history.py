@@ -137,6 +137,8 @@ class _Track:
     subject: Callable[[Any], str]
     skip: set[str] = field(default_factory=set)
     tell_creation: bool = True
+    # Per object: rows before this instant are only the baseline for the first change told.
+    since: dict[Any, datetime] | None = None
 
 
 class _Story:
@@ -250,12 +252,9 @@ class _Story:
             ),
             _Track(
                 Evidence,
-                [
-                    r
-                    for r in Evidence.history.filter(id__in=linked_since)
-                    if r.history_date >= linked_since[r.id]
-                ],
+                Evidence.history.filter(id__in=linked_since),
                 lambda r: f"evidence “{self.labels.related(Evidence, r.id)}”",
+                since=linked_since,
             ),
             _Track(
                 Comment,
@@ -288,6 +287,8 @@ class _Story:
                 previous = last
                 kind = "deleted" if "-" in kinds else "created" if "+" in kinds else "changed"
                 if kind == "created" and not track.tell_creation:
+                    continue
+                if track.since is not None and last.history_date < track.since[last.id]:
                     continue
                 self._place(track.subject(last), kind, last, changes)
 

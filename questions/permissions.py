@@ -128,7 +128,7 @@ def _analyst_only(user, question: Question) -> Decision:
 
 
 def _reviewer_only(user, question: Question) -> Decision:
-    """The two-person rule: the assigned reviewer, never the author nor the analyst."""
+    """The two-person rule: the assigned reviewer, never an author nor the analyst."""
     if not is_assigned_reviewer(user, question):
         return _wrong_user(
             "not_assigned_reviewer", "Only the reviewer assigned to this question can do this."
@@ -137,11 +137,13 @@ def _reviewer_only(user, question: Question) -> Decision:
         return _wrong_user(
             "reviewer_is_analyst", "You are this question's analyst; someone else must review it."
         )
-    version = question.submitted_assessment()
-    if version is not None and version.author_id == user.pk:
+    # Any version: a later version starts as a copy of the earlier ones, so it is partly theirs.
+    authored = question.assessments.filter(author_id=user.pk).order_by("-version").first()
+    if authored is not None:
         return _wrong_user(
             "reviewer_is_author",
-            f"You wrote version {version.version} of this assessment; someone else must review it.",
+            f"You wrote version {authored.version} of this assessment; "
+            "someone else must review it.",
         )
     return ALLOWED
 

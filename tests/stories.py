@@ -9,6 +9,7 @@ import pytest
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
+from accounts.models import role_group
 from questions import workflow
 from questions.assessments import save_draft
 from questions.choices import Confidence, Likelihood, Status
@@ -33,6 +34,12 @@ class Cast:
     lead: object
     analyst: object
     reviewer: object
+
+
+def grant(user, role) -> None:
+    """Give `user` a role, forgetting the roles has_role cached on the object."""
+    user.groups.add(role_group(role))
+    user.__dict__.pop("_iqtrack_roles", None)
 
 
 def link_evidence(question: Question, user, count: int = 2) -> list:

@@ -74,14 +74,16 @@ def step(django_capture_on_commit_callbacks):
 
     def move(question, action, actor, to_status, comment="", **fields) -> Transition:
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
-            transition = _write_transition(question, action, actor, to_status, comment, fields)
+            transition = write_transition(question, action, actor, to_status, comment, fields)
         question.refresh_from_db()
         return transition
 
     return move
 
 
-def _write_transition(question, action, actor, to_status, comment, fields) -> Transition:
+def write_transition(question, action, actor, to_status, comment, fields) -> Transition:
+    """The workflow's write, inside the caller's transaction: the status update, the Transition
+    row, and question_transitioned sent once the transaction commits."""
     from_status = Question.objects.get(pk=question.pk).status
     Question.objects.filter(pk=question.pk).update(
         status=to_status, status_changed_at=timezone.now(), **fields
@@ -189,7 +191,7 @@ def test_nothing_is_sent_before_the_transition_commits(
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         with transaction.atomic():
-            _write_transition(
+            write_transition(
                 question,
                 Action.ASSIGN,
                 lead,
@@ -211,7 +213,7 @@ def test_a_transition_rolled_back_tells_nobody(
         pytest.raises(RuntimeError),
         transaction.atomic(),
     ):
-        _write_transition(question, Action.ASSIGN, lead, Status.ASSIGNED, "", {"assignee": analyst})
+        write_transition(question, Action.ASSIGN, lead, Status.ASSIGNED, "", {"assignee": analyst})
         raise RuntimeError("the workflow refused")
     assert callbacks == []
     assert Notification.objects.count() == Reminder.objects.count() == 0

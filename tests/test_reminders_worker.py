@@ -9,6 +9,7 @@ subprocess, killed with SIGKILL.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
@@ -42,7 +43,7 @@ from notifications.tasks import sweep_reminders
 from questions.choices import Action, Status
 from questions.models import Question, Transition
 from tests import factories
-from tests.test_notifications import FlakyMailServer, _write_transition
+from tests.test_notifications import FlakyMailServer, write_transition
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -81,6 +82,7 @@ class PrivateRedis:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         wait_for(self.answers, what="the private redis-server to start")
 
@@ -95,6 +97,15 @@ class PrivateRedis:
             return bool(redis.Redis.from_url(self.url, socket_timeout=0.5).ping())
         except redis.ConnectionError:
             return False
+
+
+_prctl = ctypes.CDLL(None).prctl  # resolved here: the child may only make the call
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: be killed if this test process dies (Linux), so a crashed run
+    leaves no redis-server or worker behind."""
+    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _free_port() -> int:
@@ -182,7 +193,12 @@ def worker_process(app: Celery, name: str, log: Path) -> Iterator[subprocess.Pop
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     with log.open("w") as output:
         process = subprocess.Popen(
-            command, env=env, cwd=django_settings.BASE_DIR, stdout=output, stderr=output
+            command,
+            env=env,
+            cwd=django_settings.BASE_DIR,
+            stdout=output,
+            stderr=output,
+            preexec_fn=_die_with_parent,
         )
         try:
             yield process
@@ -413,7 +429,7 @@ def test_with_the_broker_down_the_transition_commits_and_everything_is_sent_once
         # The lead assigns the question: the transition commits although its emails cannot be
         # queued; the in-app notifications are there at once.
         with transaction.atomic():
-            _write_transition(
+            write_transition(
                 question,
                 Action.ASSIGN,
                 lead,
