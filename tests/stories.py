@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pytest
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
@@ -18,15 +17,6 @@ from tests import factories
 
 # The order a question normally travels; `closed` is reached from `open` to keep stories short.
 PATH = [Status.DRAFT, Status.OPEN, Status.ASSIGNED, Status.IN_ANALYSIS, Status.IN_REVIEW]
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Proper hashing costs about a second per user made; these tests make hundreds.
-
-    Import it into a test module to switch it on there.
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

@@ -17,10 +17,9 @@ from questions.comments import add_comment
 from questions.history import question_history
 from questions.models import EvidenceLink, Hypothesis, Question, Transition
 from tests import factories
-from tests.stories import Cast, fast_password_hashing, link_evidence, question_in
+from tests.stories import Cast, link_evidence, question_in
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_password_hashing"]
 
 START = dt.datetime(2024, 3, 16, 9, 0, tzinfo=dt.UTC)
 

@@ -11,10 +11,9 @@ from questions import permissions, workflow
 from questions.choices import Action, Status
 from questions.exceptions import NotAllowedForState, NotAllowedForUser
 from tests import factories
-from tests.stories import Cast, fast_password_hashing, question_in, write_draft
+from tests.stories import Cast, question_in, write_draft
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_password_hashing"]
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ from questions import workflow
 from questions.choices import Action, Status
 from questions.exceptions import NotAllowedForState, TransitionConflict
 from questions.models import Question, Review, Transition
-from tests.stories import Cast, fast_password_hashing, question_in
+from tests.stories import Cast, question_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-__all__ = ["fast_password_hashing"]
 
 
 def hold_the_lock_a_while(sender, **kwargs) -> None:

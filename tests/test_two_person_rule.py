@@ -25,7 +25,6 @@ from questions.models import Assessment, Question, Review
 from tests import factories
 from tests.stories import (
     Cast,
-    fast_password_hashing,
     grant,
     question_in,
     snapshot,
@@ -33,7 +32,6 @@ from tests.stories import (
 )
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_password_hashing"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -250,12 +248,6 @@ class TestInTheDatabase:
         with pytest.raises(IntegrityError), transaction.atomic():
             Assessment.objects.filter(pk=draft.pk).update(author=cast.reviewer)
 
-    def test_a_question_cannot_be_marked_assessed_without_a_signed_version(self, cast):
-        question = question_in(Status.IN_REVIEW, cast)
-
-        with pytest.raises(IntegrityError), transaction.atomic():
-            Question.objects.filter(pk=question.pk).update(status=Status.ASSESSED)
-
 
 SQLITE_PROBE = textwrap.dedent(
     """
@@ -305,8 +297,6 @@ SQLITE_PROBE = textwrap.dedent(
                                           .update(state="approved", content_hash="x")),
         "frozen_edit": refused(lambda: Assessment.objects.filter(pk=version.pk)
                                .update(key_judgments="rewritten")),
-        "assessed_without_sign_off": refused(lambda: Question.objects.filter(pk=question.pk)
-                                             .update(status="assessed")),
         "honest_review_refused": refused(review(people["reviewer"])),
     }
     from questions import workflow
@@ -345,7 +335,6 @@ def test_the_embedded_sqlite_database_enforces_the_same_rules(tmp_path):
         "review_by_unassigned": True,
         "approve_without_review": True,
         "frozen_edit": True,
-        "assessed_without_sign_off": True,
         "honest_review_refused": False,
         "approved": True,
         "review_update": True,

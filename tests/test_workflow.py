@@ -13,10 +13,9 @@ from questions.choices import Action, Status
 from questions.exceptions import NotAllowedForState, NotAllowedForUser
 from questions.models import Question, Transition
 from tests import factories
-from tests.stories import Cast, fast_password_hashing, question_in, snapshot, write_draft
+from tests.stories import Cast, question_in, snapshot, write_draft
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_password_hashing"]  # a fixture, switched on for this module
 
 LEADS = {"lead", "co_lead"}
 REASSIGNABLE = {Status.OPEN, Status.ASSIGNED, Status.IN_ANALYSIS, Status.IN_REVIEW}

@@ -16,10 +16,9 @@ from questions.exceptions import (
 )
 from questions.models import Assessment
 from tests import factories
-from tests.stories import Cast, fast_password_hashing, link_evidence, question_in, write_draft
+from tests.stories import Cast, link_evidence, question_in, write_draft
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_password_hashing"]
 
 
 @pytest.fixture

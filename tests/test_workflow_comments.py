@@ -9,10 +9,9 @@ from questions.comments import add_comment
 from questions.exceptions import NotAllowedForState, NotAllowedForUser, ValidationFailed
 from questions.history import question_history
 from questions.models import Comment
-from tests.stories import Cast, fast_password_hashing, question_in
+from tests.stories import Cast, question_in
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_password_hashing"]
 
 
 @pytest.fixture

@@ -16,10 +16,9 @@ from questions.exceptions import TransitionConflict, ValidationFailed
 from questions.models import Question, Review
 from questions.signals import question_transitioned
 from tests import factories
-from tests.stories import Cast, fast_password_hashing, question_in, snapshot, write_draft
+from tests.stories import Cast, question_in, snapshot, write_draft
 
 pytestmark = pytest.mark.django_db
-__all__ = ["fast_password_hashing"]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ CHECK constraints cannot look at other rows, so these triggers close the rest (d
 - an assessment version starts as a draft, becomes approved or returned only with the matching
   review (approved: with the reviewed hash), and never changes once submitted; its question,
   number and author never change; the evidence a frozen version cites never changes;
-- a question becomes assessed only with an approved version;
 - transitions never change.
 PostgreSQL and SQLite (the embedded default) get the same rules. On SQLite the DELETE guards are
 left out because Django's `flush` empties tables with DELETE there (PostgreSQL uses TRUNCATE,
@@ -132,26 +131,6 @@ POSTGRESQL = [
         """
         DROP TRIGGER IF EXISTS questions_review_guard ON questions_review;
         DROP FUNCTION IF EXISTS questions_review_guard();
-        """,
-    ),
-    (
-        f"""
-        CREATE FUNCTION questions_question_assessed_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NOT EXISTS (SELECT 1 FROM questions_assessment a
-                    WHERE a.question_id = NEW.id AND a.state = 'approved') THEN
-                {RAISE.format("a question is assessed only with an approved version")};
-            END IF;
-            RETURN NEW;
-        END $$;
-        CREATE TRIGGER questions_question_assessed_guard
-            BEFORE UPDATE OF status ON questions_question
-            FOR EACH ROW WHEN (NEW.status = 'assessed' AND OLD.status <> 'assessed')
-            EXECUTE FUNCTION questions_question_assessed_guard();
-        """,
-        """
-        DROP TRIGGER IF EXISTS questions_question_assessed_guard ON questions_question;
-        DROP FUNCTION IF EXISTS questions_question_assessed_guard();
         """,
     ),
     (
@@ -284,14 +263,6 @@ SQLITE = [
         "BEFORE UPDATE ON questions_review",
         "1",
         "a review, once recorded, never changes",
-    ),
-    _sqlite_trigger(
-        "questions_question_assessed_needs_approval",
-        "BEFORE UPDATE OF status ON questions_question",
-        "NEW.status = 'assessed' AND OLD.status <> 'assessed' AND NOT EXISTS ("
-        "SELECT 1 FROM questions_assessment a WHERE a.question_id = NEW.id "
-        "AND a.state = 'approved')",
-        "a question is assessed only with an approved version",
     ),
     _sqlite_trigger(
         "questions_transition_immutable",
