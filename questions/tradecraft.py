@@ -157,6 +157,7 @@ class CitedItem:
     reliability: str
     credibility: int
     corroboration: str
+    origin: int = 0  # id of the item its reporting traces back to (evidence.corroboration)
 
     @property
     def weak(self) -> bool:
@@ -212,6 +213,23 @@ def check_high_confidence_support(confidence: str, cited: Sequence[CitedItem]) -
     return []
 
 
+def check_independent_origins(confidence: str, cited: Sequence[CitedItem]) -> list[Finding]:
+    """Several cited items repeating one origin are single-source, however many there are."""
+    if confidence != Confidence.HIGH or len(cited) < 2:
+        return []
+    if len({item.origin for item in cited}) == 1:
+        return [
+            Finding(
+                "single_origin",
+                "warning",
+                f"High confidence, but all {len(cited)} cited items trace back to one origin "
+                "(circular reporting is not corroboration).",
+                "cited_evidence",
+            )
+        ]
+    return []
+
+
 def check_agrees_with_ach(
     hypothesis_id: int | None, top: frozenset[int], titles: dict[int, str]
 ) -> list[Finding]:
@@ -245,13 +263,16 @@ def check_change_note(version: int, change_note: str) -> list[Finding]:
 
 def check_assessment(assessment) -> Report:
     """Run every check on one assessment version (a handful of queries, whatever its size)."""
+    from evidence.corroboration import origins
     from questions.ach import build_matrix
 
     question = assessment.question
     text = assessment.key_judgments or ""
+    items = list(assessment.cited_evidence.select_related("source"))
+    origin_of = origins(e.id for e in items)
     cited = [
-        CitedItem(e.source.reliability, e.credibility, e.corroboration)
-        for e in assessment.cited_evidence.select_related("source")
+        CitedItem(e.source.reliability, e.credibility, e.corroboration, origin_of[e.id])
+        for e in items
     ]
     matrix = build_matrix(question)
     titles = {h.id: h.title for h in matrix.hypotheses}
@@ -263,6 +284,7 @@ def check_assessment(assessment) -> Report:
         *check_evidence_cited(cited),
         *check_hypotheses_considered(len(matrix.hypotheses)),
         *check_high_confidence_support(assessment.confidence, cited),
+        *check_independent_origins(assessment.confidence, cited),
         *check_agrees_with_ach(
             getattr(assessment, "hypothesis_id", None), matrix.scoring.top, titles
         ),

@@ -104,3 +104,11 @@ def test_it_warns_when_a_new_version_has_no_change_note():
     assert codes(tc.check_change_note(2, "  ")) == ["no_change_note"]
     assert tc.check_change_note(2, "Added the Beirut meeting.") == []
     assert tc.check_change_note(1, "") == []
+
+
+def test_it_warns_when_high_confidence_rests_on_items_that_share_one_origin():
+    repeats = [tc.CitedItem(Reliability.B, 2, C.CORROBORATED, origin=7) for _ in range(3)]
+    assert codes(tc.check_independent_origins(Confidence.HIGH, repeats)) == ["single_origin"]
+    independent = [*repeats, tc.CitedItem(Reliability.B, 2, C.CORROBORATED, origin=8)]
+    assert tc.check_independent_origins(Confidence.HIGH, independent) == []
+    assert tc.check_independent_origins(Confidence.MODERATE, repeats) == []
