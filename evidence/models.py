@@ -78,7 +78,11 @@ class Evidence(models.Model):
     summary = models.TextField(help_text="What the item says, in English.")
     original_text = models.TextField(blank=True, help_text="Excerpt in the original language.")
     original_language = models.CharField(
-        max_length=8, choices=Language.choices, default=Language.EN
+        max_length=8,
+        choices=Language.choices,
+        default=Language.EN,
+        blank=True,
+        help_text="Language of the original; blank when the reporting does not say which.",
     )
     translation = models.TextField(blank=True, help_text="English translation of the excerpt.")
     happened_on, happened_precision, happened_text = fuzzy_date_fields("When it happened")
@@ -119,7 +123,7 @@ class Evidence(models.Model):
         ordering = ["happened_on", "id"]
         verbose_name_plural = "evidence"
         constraints = [
-            choice_check("original_language", Language),
+            choice_check("original_language", Language, blank=True),
             choice_check("corroboration", Corroboration),
             choice_check("tlp", Tlp),
             models.CheckConstraint(

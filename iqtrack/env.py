@@ -71,11 +71,13 @@ class Env:
         if not value:
             return None
         parsed = urlparse(value)
+        # Errors end up in logs: never repeat the password a URL may carry.
+        shown = value.replace(f":{parsed.password}@", ":***@") if parsed.password else value
         if parsed.scheme not in schemes:
             raise ImproperlyConfigured(
                 f"{name} must be a URL starting with {' or '.join(s + '://' for s in schemes)}; "
-                f"got {value!r}"
+                f"got {shown!r}"
             )
         if not parsed.hostname and not parsed.path.strip("/"):
-            raise ImproperlyConfigured(f"{name} has no host: {value!r}")
+            raise ImproperlyConfigured(f"{name} has no host: {shown!r}")
         return value

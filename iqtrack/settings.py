@@ -8,6 +8,7 @@ IQTRACK_ENV=production turns on the production switches (and refuses demo data).
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "accounts",
     "evidence",
     "questions",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -151,8 +153,31 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", 120, minimu
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", 180, minimum=1)
 if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
     raise ImproperlyConfigured(
-        "CELERY_TASK_TIME_LIMIT must be greater than CELERY_TASK_SOFT_TIME_LIMIT"
+        "CELERY_TASK_TIME_LIMIT must be greater than CELERY_TASK_SOFT_TIME_LIMIT; got "
+        f"{CELERY_TASK_TIME_LIMIT} and {CELERY_TASK_SOFT_TIME_LIMIT}"
     )
+# A claim on a reminder or an email is a lease: longer than any task may run, so it only ever
+# expires when its holder is gone (killed worker), and the next sweep takes the work over.
+REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+if REMINDER_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("REMINDER_CLAIM_SECONDS must be greater than CELERY_TASK_TIME_LIMIT")
+from iqtrack.schedule import periodic  # noqa: E402 (kept inside the Celery section)
+
+# The periodic schedule, in one place (why not django-celery-beat: docs/reminders.md). Cron
+# strings are in UTC; each entry expires before its next run is due (iqtrack/schedule.py).
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-reminders": periodic(
+        "notifications.tasks.sweep_reminders",
+        "REMINDER_SWEEP_CRON",
+        env.str("REMINDER_SWEEP_CRON", "*/5 * * * *"),
+    ),
+    "send-daily-digests": periodic(
+        "notifications.tasks.send_daily_digests",
+        "DIGEST_CRON",
+        env.str("DIGEST_CRON", "0 7 * * *"),
+    ),
+}
 
 # ---------------------------------------------------------------------------------------------
 # Auth
@@ -170,6 +195,12 @@ LOGIN_URL = "/admin/login/"
 # ---------------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", "UTC")
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"TIME_ZONE must be an IANA time zone such as UTC or Europe/London; got {TIME_ZONE!r}"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 
@@ -179,6 +210,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Outside production whitenoise serves straight from the apps' static folders (no collectstatic),
+# whether DEBUG is on or not; production serves the collected, hashed files in STATIC_ROOT.
+WHITENOISE_USE_FINDERS = WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -221,20 +255,32 @@ REST_FRAMEWORK = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    # Container health probes speak plain HTTP from inside the host.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+    # On by default so that `check --deploy` is clean; set false if the domain must stay off
+    # browser preload lists (the directive alone submits nothing).
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Status and signed-off assessments change only through questions.workflow; "revert" on a history
+# page would write an old status or version back behind its back. This hides the button;
+# iqtrack.admin_base also refuses the POST.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["console"],
+        "level": env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "INFO"),
+    },
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -44,3 +44,9 @@ def outsider(db):
     )
     factories.TeamFactory(name="Other team", slug="other-team").members.add(user)
     return user
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Hashing with the production hasher costs ~0.3 s a user; tests don't test the hasher."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

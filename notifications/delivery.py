@@ -1,0 +1,221 @@
+"""Delivery: claimed records become in-app notifications; notifications become emails.
+
+In-app delivery is exactly once by construction: the notification is created and its record
+marked sent in one transaction, and a record has at most one notification (one-to-one).
+Email is an external side effect, so it has its own claim: an email is sent under a claim and
+marked sent right after; only a process killed between the SMTP hand-over and that UPDATE can
+cause a second email, after the claim's lease has run out (see docs/reminders.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.mail import EmailMessage, get_connection
+from django.db import transaction
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
+
+from notifications import messages
+from notifications.choices import DEFAULT_DELIVERY, Delivery, EmailState, ReminderState
+from notifications.models import Notification, NotificationPreference, Reminder
+from notifications.outbox import claim_lease
+
+# After this many failed attempts an email is given up (the in-app notification stays).
+MAX_EMAIL_ATTEMPTS = 5
+
+
+# ---------------------------------------------------------------------------------------------
+# Preferences
+# ---------------------------------------------------------------------------------------------
+def deliveries_for(pairs: Iterable[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """Each (user id, kind)'s chosen delivery, DEFAULT_DELIVERY when none is stored. One query."""
+    pairs = set(pairs)
+    chosen = {pair: DEFAULT_DELIVERY.value for pair in pairs}
+    if pairs:
+        stored = NotificationPreference.objects.filter(
+            user_id__in={user for user, _ in pairs}, kind__in={kind for _, kind in pairs}
+        ).values_list("user_id", "kind", "delivery")
+        for user_id, kind, delivery in stored:
+            if (user_id, kind) in chosen:
+                chosen[(user_id, kind)] = delivery
+    return chosen
+
+
+def set_preference(user, kind: str, delivery: str) -> NotificationPreference:
+    preference, _ = NotificationPreference.objects.update_or_create(
+        user=user, kind=kind, defaults={"delivery": Delivery(delivery)}
+    )
+    return preference
+
+
+def _email_state(recipient, delivery: str) -> str:
+    if not recipient.email:
+        return EmailState.NONE
+    return EmailState.DIGEST if delivery == Delivery.DIGEST else EmailState.PENDING
+
+
+# ---------------------------------------------------------------------------------------------
+# In-app delivery of claimed records
+# ---------------------------------------------------------------------------------------------
+def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
+    """Create the notifications for the records claimed under `token` and mark them sent.
+
+    Returns the ids of the notifications whose email is to go out now. Records of people who
+    chose "off", or who are no longer active, are marked sent without a notification.
+    """
+    with transaction.atomic():
+        # The row locks keep a claimer whose lease expired meanwhile from delivering these too.
+        batch = list(
+            Reminder.objects.select_for_update(of=("self",))
+            .filter(claimed_by=token, state=ReminderState.RECORDED)
+            .select_related(
+                "recipient", "question__team", "question__assignee", "question__reviewer"
+            )
+        )
+        if not batch:
+            return []
+        deliveries = deliveries_for((r.recipient_id, r.kind) for r in batch)
+        notifications = [
+            Notification(
+                recipient=r.recipient,
+                kind=r.kind,
+                question=r.question,
+                reminder=r,
+                text=messages.notice_text(r),
+                created_at=now,
+                email_state=_email_state(r.recipient, deliveries[(r.recipient_id, r.kind)]),
+            )
+            for r in batch
+            if r.recipient.is_active and deliveries[(r.recipient_id, r.kind)] != Delivery.OFF
+        ]
+        Notification.objects.bulk_create(notifications)
+        Reminder.objects.filter(claimed_by=token, state=ReminderState.RECORDED).update(
+            state=ReminderState.SENT, sent_at=now
+        )
+    return [n.pk for n in notifications if n.email_state == EmailState.PENDING]
+
+
+# ---------------------------------------------------------------------------------------------
+# Email: immediate and daily digest, each under its own claim
+# ---------------------------------------------------------------------------------------------
+def _claim_emails(state: str, now: datetime, ids: Iterable[int] | None = None) -> uuid.UUID | None:
+    token = uuid.uuid4()
+    waiting = Notification.objects.filter(email_state=state).filter(
+        Q(email_claimed_by__isnull=True) | Q(email_claimed_at__lt=now - claim_lease())
+    )
+    if ids is not None:
+        waiting = waiting.filter(pk__in=list(ids))
+    claimed = waiting.update(email_claimed_by=token, email_claimed_at=now)
+    return token if claimed else None
+
+
+def _settle(
+    token: uuid.UUID, state: str, sent: list[int], failed: list[int], now: datetime
+) -> None:
+    """Mark what went out as sent; give back the rest (counting an attempt for what failed)."""
+    if sent:
+        Notification.objects.filter(pk__in=sent).update(
+            email_state=EmailState.SENT, email_sent_at=now
+        )
+    if failed:
+        Notification.objects.filter(pk__in=failed).update(email_attempts=F("email_attempts") + 1)
+        Notification.objects.filter(pk__in=failed, email_attempts__gte=MAX_EMAIL_ATTEMPTS).update(
+            email_state=EmailState.FAILED
+        )
+    Notification.objects.filter(email_claimed_by=token, email_state=state).update(
+        email_claimed_by=None, email_claimed_at=None
+    )
+
+
+def send_pending_emails(now: datetime, ids: Iterable[int] | None = None) -> int:
+    """Email every notification waiting to go out now (or only `ids`). Returns how many went.
+
+    A failure stops the batch and is raised after the ones already sent are marked, so a
+    retried task sends only what is still pending.
+    """
+    token = _claim_emails(EmailState.PENDING, now, ids)
+    if token is None:
+        return 0
+    batch = Notification.objects.filter(
+        email_claimed_by=token, email_state=EmailState.PENDING
+    ).select_related("recipient", "question")
+    sent: list[int] = []
+    failed: list[int] = []
+    try:
+        with get_connection() as connection:
+            for notification in batch:
+                subject, body = messages.email_for(notification)
+                message = EmailMessage(subject, body, to=[notification.recipient.email])
+                try:
+                    connection.send_messages([message])
+                except Exception:
+                    failed.append(notification.pk)
+                    raise
+                sent.append(notification.pk)
+    finally:
+        _settle(token, EmailState.PENDING, sent, failed, now)
+    return len(sent)
+
+
+def send_digests(now: datetime) -> int:
+    """One email per person listing their notifications chosen for the digest. Returns emails."""
+    token = _claim_emails(EmailState.DIGEST, now)
+    if token is None:
+        return 0
+    by_recipient: dict[int, list[Notification]] = defaultdict(list)
+    batch = (
+        Notification.objects.filter(email_claimed_by=token, email_state=EmailState.DIGEST)
+        .select_related("recipient", "question")
+        .order_by("recipient_id", "created_at", "id")
+    )
+    for notification in batch:
+        by_recipient[notification.recipient_id].append(notification)
+    sent: list[int] = []
+    failed: list[int] = []
+    emails = 0
+    try:
+        with get_connection() as connection:
+            for notifications in by_recipient.values():
+                subject, body = messages.digest_for(notifications)
+                message = EmailMessage(subject, body, to=[notifications[0].recipient.email])
+                ids = [n.pk for n in notifications]
+                try:
+                    connection.send_messages([message])
+                except Exception:
+                    failed.extend(ids)
+                    raise
+                sent.extend(ids)
+                emails += 1
+    finally:
+        _settle(token, EmailState.DIGEST, sent, failed, now)
+    return emails
+
+
+# ---------------------------------------------------------------------------------------------
+# The inbox
+# ---------------------------------------------------------------------------------------------
+def inbox(user) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient=user).select_related("question")
+
+
+def unread_count(user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def mark_read(user, notification_id: int, now: datetime | None = None) -> bool:
+    """Mark one of `user`'s own notifications read. False if it is not theirs or already read."""
+    return bool(
+        Notification.objects.filter(
+            pk=notification_id, recipient=user, read_at__isnull=True
+        ).update(read_at=now or timezone.now())
+    )
+
+
+def mark_all_read(user, now: datetime | None = None) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
+        read_at=now or timezone.now()
+    )

@@ -1,0 +1,84 @@
+"""Record and claim: the two steps that make every notice "never lost, never twice".
+
+1. `record` inserts (kind, question, recipient, period) keys with ON CONFLICT DO NOTHING: a key
+   recorded once — by any sweep, any worker, any retry — is never recorded again.
+2. `claim` marks unsent records with a fresh token in one conditional UPDATE. PostgreSQL
+   re-checks the WHERE clause on a row another transaction just changed, so of two concurrent
+   claims exactly one wins each row. A claim is a lease: after REMINDER_CLAIM_SECONDS (longer
+   than any task may run) a claim whose holder died can be taken over.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+
+from notifications.choices import ReminderState
+from notifications.models import Reminder
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A notice that is due: the unique key plus what the message needs to say."""
+
+    kind: str
+    question_id: int
+    recipient_id: int
+    period: str
+    detail: str = ""
+
+    @property
+    def key(self) -> tuple[str, int, int, str]:
+        return (self.kind, self.question_id, self.recipient_id, self.period)
+
+
+def claim_lease() -> timedelta:
+    return timedelta(seconds=settings.REMINDER_CLAIM_SECONDS)
+
+
+def record(candidates: Iterable[Candidate], now: datetime) -> int:
+    """Insert the keys not yet recorded, in one statement. Returns how many were offered."""
+    unique = {c.key: c for c in candidates}
+    if not unique:
+        return 0
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                kind=c.kind,
+                question_id=c.question_id,
+                recipient_id=c.recipient_id,
+                period=c.period,
+                detail=c.detail,
+                recorded_at=now,
+            )
+            for c in unique.values()
+        ],
+        ignore_conflicts=True,
+    )
+    return len(unique)
+
+
+def claimable(now: datetime) -> Q:
+    """Unsent, and either unclaimed or claimed by someone whose lease ran out."""
+    return Q(state=ReminderState.RECORDED) & (
+        Q(claimed_by__isnull=True) | Q(claimed_at__lt=now - claim_lease())
+    )
+
+
+def claim(now: datetime, within: Q | None = None) -> uuid.UUID | None:
+    """Claim every claimable record (optionally only those matching `within`, which must filter
+    on the record's own columns so the database re-checks it under concurrency).
+
+    Returns the token to deliver under, or None when there was nothing to claim.
+    """
+    token = uuid.uuid4()
+    records = Reminder.objects.filter(claimable(now))
+    if within is not None:
+        records = records.filter(within)
+    claimed = records.update(claimed_by=token, claimed_at=now)
+    return token if claimed else None
