@@ -169,7 +169,8 @@ def _fallback_hits(kind: str, queryset: QuerySet, q: str, limit: int) -> list[Hi
 
 def search(user, q: str, *, kinds: Iterable[str] = KINDS, limit: int = 20) -> list[Hit]:
     """Ranked hits for `q` among what `user` may see; one query per kind."""
-    q = q.strip()[:MAX_QUERY_LENGTH]
+    # PostgreSQL refuses NUL in text, and a query needs no control characters at all.
+    q = "".join(ch for ch in q if ch.isprintable()).strip()[:MAX_QUERY_LENGTH]
     if not q:
         return []
     querysets = _querysets(user)
