@@ -105,7 +105,15 @@ def test_an_empty_or_blank_query_finds_nothing(analyst, case):
 
 
 def test_hostile_query_syntax_is_just_text(analyst, case):
-    for q in ["' OR 1=1 --", "!!!&&&|||", "(((", '"unterminated', "a:*", "nul\x00byte", "\u202eevil"]:
+    for q in [
+        "' OR 1=1 --",
+        "!!!&&&|||",
+        "(((",
+        '"unterminated',
+        "a:*",
+        "nul\x00byte",
+        "\u202eevil",
+    ]:
         search(analyst, q)  # no error: websearch syntax never raises on odd input
 
 
