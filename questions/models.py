@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models.signals import m2m_changed
+from django.dispatch import receiver
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from evidence.choices import Tlp
@@ -18,6 +21,7 @@ from questions.choices import (
     ReviewDecision,
     Status,
 )
+from questions.exceptions import FrozenVersion
 
 User = settings.AUTH_USER_MODEL
 
@@ -89,6 +93,20 @@ class Question(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    # The assessment versions that the workflow and the pages ask about.
+    def latest_assessment(self) -> Assessment | None:
+        return self.assessments.order_by("-version").first()
+
+    def draft_assessment(self) -> Assessment | None:
+        return self.assessments.filter(state=AssessmentState.DRAFT).first()
+
+    def submitted_assessment(self) -> Assessment | None:
+        return self.assessments.filter(state=AssessmentState.SUBMITTED).first()
+
+    def signed_off_assessment(self) -> Assessment | None:
+        """The latest approved version: what the question's answer currently is."""
+        return self.assessments.filter(state=AssessmentState.APPROVED).order_by("-version").first()
 
 
 class Hypothesis(models.Model):
@@ -215,10 +233,95 @@ class Assessment(models.Model):
                 condition=~models.Q(state=AssessmentState.APPROVED) | ~models.Q(content_hash=""),
                 name="questions_assessment_approved_has_hash",
             ),
+            # From the second version on, a version leaves drafting only with a change note.
+            models.CheckConstraint(
+                condition=models.Q(version=1)
+                | models.Q(state=AssessmentState.DRAFT)
+                | ~models.Q(change_note=""),
+                name="questions_assessment_revision_has_change_note",
+            ),
         ]
+
+    # What a version says: fixed once it leaves drafting (the database refuses it too).
+    CONTENT_FIELDS = (
+        "question_id",
+        "version",
+        "author_id",
+        "key_judgments",
+        "likelihood",
+        "likelihood_wording",
+        "confidence",
+        "change_note",
+    )
 
     def __str__(self) -> str:
         return f"{self.question} — v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            self._refuse_changes_to_a_frozen_version()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.state != AssessmentState.DRAFT
+
+    def _refuse_changes_to_a_frozen_version(self) -> None:
+        stored = type(self).objects.filter(pk=self.pk).values(*self.CONTENT_FIELDS, "state").first()
+        if stored is None:
+            return
+        was = stored["state"]
+        if self.state not in LEGAL_STATE_MOVES[was]:
+            raise FrozenVersion(
+                "illegal_version_state",
+                f"Version {self.version} cannot go from {was} to {self.state}.",
+            )
+        changed = [f for f in self.CONTENT_FIELDS if getattr(self, f) != stored[f]]
+        # Whose version of which question this is never changes, even while drafting.
+        if set(changed) & {"question_id", "version", "author_id"}:
+            raise FrozenVersion(
+                "fixed_identity", "A version's question, number and author never change."
+            )
+        if was != AssessmentState.DRAFT and changed:
+            raise FrozenVersion(
+                "frozen_version",
+                f"Version {self.version} is {was} and never changes "
+                f"(tried to change {', '.join(changed)}); revise it to make a new version.",
+            )
+
+
+# Drafting ends with submission; a submitted version is approved or returned, and stays so.
+LEGAL_STATE_MOVES: dict[str, set[str]] = {
+    AssessmentState.DRAFT: {AssessmentState.DRAFT, AssessmentState.SUBMITTED},
+    AssessmentState.SUBMITTED: {
+        AssessmentState.SUBMITTED,
+        AssessmentState.APPROVED,
+        AssessmentState.RETURNED,
+    },
+    AssessmentState.APPROVED: {AssessmentState.APPROVED},
+    AssessmentState.RETURNED: {AssessmentState.RETURNED},
+}
+
+
+@receiver(m2m_changed, sender=Assessment.cited_evidence.through)
+def _refuse_citing_in_frozen_versions(sender, instance, action, reverse, **kwargs) -> None:
+    """The evidence a submitted or signed version cites is part of what was signed."""
+    if not action.startswith("pre_"):
+        return
+    if reverse:
+        if action == "pre_clear":
+            versions = instance.citing_assessments.all()
+        else:
+            versions = Assessment.objects.filter(pk__in=kwargs.get("pk_set") or ())
+        if versions.exclude(state=AssessmentState.DRAFT).exists():
+            raise FrozenVersion(
+                "frozen_version", "A frozen version's cited evidence never changes."
+            )
+    elif instance.is_frozen:
+        raise FrozenVersion(
+            "frozen_version",
+            f"Version {instance.version} is {instance.state}: its cited evidence never changes.",
+        )
 
 
 class Review(models.Model):
@@ -237,7 +340,8 @@ class Review(models.Model):
     decision = models.CharField(max_length=10, choices=ReviewDecision.choices)
     comment = models.TextField(blank=True)
     content_hash = models.CharField(max_length=64, help_text="Hash of the version as reviewed.")
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the workflow to the instant of its transition, so history can group them.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["assessment", "created_at"]
@@ -255,10 +359,22 @@ class Review(models.Model):
                 condition=~models.Q(decision=ReviewDecision.RETURN) | ~models.Q(comment=""),
                 name="questions_review_return_has_comment",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(content_hash=""), name="questions_review_has_hash"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_decision_display()} v{self.assessment.version} by {self.reviewer}"
+
+    # A decision, once taken, is part of the record (the database refuses changes too).
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Review records are immutable")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Review records are immutable")
 
 
 class Comment(models.Model):
@@ -286,7 +402,8 @@ class Transition(models.Model):
     to_status = models.CharField(max_length=16, choices=Status.choices)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set by the workflow to the one instant of the step (shared with its history rows).
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 
     class Meta:
         ordering = ["question", "created_at", "id"]

@@ -78,15 +78,12 @@ def case(team, lead, analyst, reviewer):
     HypothesisRating.objects.create(
         hypothesis=hypothesis, evidence=evidence, rating="consistent", rated_by=analyst
     )
-    approved = Assessment.objects.create(
-        question=question,
-        version=1,
-        author=analyst,
-        state=AssessmentState.APPROVED,
-        content_hash="a" * 64,
-        approved_at=timezone.now(),
+    # Signed the way the database accepts it (questions/0003_database_guards): written as a
+    # draft, submitted, reviewed by the assigned reviewer, then approved with the review's hash.
+    approved = Assessment.objects.create(question=question, version=1, author=analyst)
+    Assessment.objects.filter(pk=approved.pk).update(
+        state=AssessmentState.SUBMITTED, submitted_at=timezone.now()
     )
-    draft = Assessment.objects.create(question=question, version=2, author=analyst)
     Review.objects.create(
         assessment=approved,
         reviewer=reviewer,
@@ -95,6 +92,11 @@ def case(team, lead, analyst, reviewer):
         decision=ReviewDecision.APPROVE,
         content_hash="a" * 64,
     )
+    Assessment.objects.filter(pk=approved.pk).update(
+        state=AssessmentState.APPROVED, content_hash="a" * 64, approved_at=timezone.now()
+    )
+    approved.refresh_from_db()
+    draft = Assessment.objects.create(question=question, version=2, author=analyst)
     Transition.objects.create(
         question=question,
         action=Action.SUBMIT,
