@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('evidence', '0003_search_vectors'),
-        ('questions', '0001_initial'),
+        ('questions', '0003_database_guards'),
     ]
 
     operations = [
