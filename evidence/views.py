@@ -10,17 +10,17 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+
+from evidence import permissions as evidence_permissions
+from evidence.forms import EvidenceForm, SourceForm
+from questions import permissions
+from questions.models import EvidenceLink
 from questions.visibility import (
     visible_evidence,
     visible_questions,
     visible_sources,
     visible_teams,
 )
-
-from evidence import permissions as evidence_permissions
-from evidence.forms import EvidenceForm, SourceForm
-from questions import permissions
-from questions.models import EvidenceLink
 
 
 def _evidence(user):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+
 from notifications.choices import Delivery, Kind
 
 

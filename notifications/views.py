@@ -7,9 +7,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from notifications.choices import Kind
 
 from notifications import delivery
+from notifications.choices import Kind
 from notifications.forms import PreferencesForm
 
 PAGE_SIZE = 100

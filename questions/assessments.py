@@ -17,12 +17,14 @@ from typing import Any, Final
 from django.db import transaction
 from django.utils import timezone
 
+from evidence.choices import Tlp
 from evidence.models import Evidence
 from questions import permissions
 from questions.audit import lock_question, save_attributed
 from questions.choices import Confidence, Likelihood, LikelihoodWording
 from questions.exceptions import ValidationFailed
 from questions.models import Assessment, EvidenceLink, Question
+from questions.tradecraft import check_assessment
 
 
 class _Unchanged:
@@ -107,6 +109,14 @@ def save_draft(
 
         for name, value in fields.items():
             setattr(draft, name, value)
+        if cited_ids is None and copied_from is not None:
+            cited_ids = set(copied_from.cited_evidence.values_list("pk", flat=True))
+        final_cited = (
+            cited_ids
+            if cited_ids is not None
+            else (set() if is_new else set(draft.cited_evidence.values_list("pk", flat=True)))
+        )
+        draft.tlp = inherited_marking(locked, final_cited)
         if not is_new:
             reason = f"v{draft.version} draft saved"
         elif copied_from is not None:
@@ -115,13 +125,17 @@ def save_draft(
             reason = "v1 started"
         # One instant for the row and its cited evidence, so history tells them as one edit.
         save_attributed(draft, author, when=timezone.now(), reason=reason)
-        if cited_ids is None and copied_from is not None:
-            cited_ids = set(copied_from.cited_evidence.values_list("pk", flat=True))
         if cited_ids is not None and cited_ids != set(
             draft.cited_evidence.values_list("pk", flat=True)
         ):
             draft.cited_evidence.set(cited_ids)
     return draft
+
+
+def inherited_marking(question: Question, cited_ids: Iterable[int]) -> str:
+    """An assessment is marked at least as restrictively as its question and what it cites."""
+    cited_markings = Evidence.objects.filter(pk__in=list(cited_ids)).values_list("tlp", flat=True)
+    return Tlp.most_restrictive([question.tlp, *cited_markings])
 
 
 def _editable_version(question: Question, author) -> tuple[Assessment, bool, Assessment | None]:
@@ -182,17 +196,15 @@ def submission_errors(assessment: Assessment) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not assessment.key_judgments.strip():
         errors["key_judgments"] = ["State the key judgments."]
-    if assessment.likelihood is None:
-        errors["likelihood"] = ["Give a likelihood on the ICD 203 scale."]
-    if not assessment.confidence:
-        errors["confidence"] = ["Give an analytic confidence: low, moderate or high."]
     if assessment.version > 1 and not assessment.change_note.strip():
         errors["change_note"] = [
             f"Say what changed since version {assessment.version - 1}, and why."
         ]
     cited = set(assessment.cited_evidence.values_list("pk", flat=True))
-    if not cited:
-        errors["cited_evidence"] = ["Cite the evidence the judgments rest on."]
-    else:
+    if cited:
         errors.update(_field_errors(assessment.question, {}, cited))
+    # The tradecraft rules (likelihood, confidence, citations, hypotheses, estimative language,
+    # marking) live in questions.tradecraft; its blocking findings stop the submission.
+    for finding in check_assessment(assessment).blocking:
+        errors.setdefault(finding.field, []).append(finding.message)
     return errors

@@ -37,7 +37,16 @@ from questions.models import (
 
 EMPTY = "—"
 # Bookkeeping, not content: the step's own time and row ids say all there is to say.
-NOISE = {"id", "created_at", "updated_at", "status_changed_at", "submitted_at", "approved_at"}
+# Bookkeeping, not content; search_vector is derived by the database and not kept in history.
+NOISE = {
+    "id",
+    "created_at",
+    "updated_at",
+    "status_changed_at",
+    "submitted_at",
+    "approved_at",
+    "search_vector",
+}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from evidence.choices import Corroboration, Credibility, Reliability
+from evidence.choices import Corroboration, Credibility, Reliability, Tlp
 from questions.choices import LIKELIHOOD_STEPS, Confidence, LikelihoodStep
 
 Severity = Literal["blocking", "warning"]
@@ -158,6 +158,7 @@ class CitedItem:
     credibility: int
     corroboration: str
     origin: int = 0  # id of the item its reporting traces back to (evidence.corroboration)
+    tlp: str = Tlp.CLEAR
 
     @property
     def weak(self) -> bool:
@@ -208,6 +209,22 @@ def check_high_confidence_support(confidence: str, cited: Sequence[CitedItem]) -
                 f"High confidence, but {weak} of {len(cited)} cited items are single-source, "
                 "unconfirmed, of low credibility (4–6) or from a low-reliability source (D–F).",
                 "confidence",
+            )
+        ]
+    return []
+
+
+def check_marking(marking: str, cited: Sequence[CitedItem]) -> list[Finding]:
+    """An assessment is marked at least as restrictively as the evidence it cites."""
+    floor = Tlp.most_restrictive([item.tlp for item in cited])
+    if Tlp.rank(marking) < Tlp.rank(floor):
+        return [
+            Finding(
+                "marking_below_cited",
+                "blocking",
+                f"The assessment is marked {Tlp(marking).label} but cites evidence marked "
+                f"{Tlp(floor).label}; save the draft again to inherit the marking.",
+                "tlp",
             )
         ]
     return []
@@ -271,7 +288,7 @@ def check_assessment(assessment) -> Report:
     items = list(assessment.cited_evidence.select_related("source"))
     origin_of = origins(e.id for e in items)
     cited = [
-        CitedItem(e.source.reliability, e.credibility, e.corroboration, origin_of[e.id])
+        CitedItem(e.source.reliability, e.credibility, e.corroboration, origin_of[e.id], e.tlp)
         for e in items
     ]
     matrix = build_matrix(question)
@@ -283,6 +300,7 @@ def check_assessment(assessment) -> Report:
         *check_confidence_chosen(assessment.confidence),
         *check_evidence_cited(cited),
         *check_hypotheses_considered(len(matrix.hypotheses)),
+        *check_marking(assessment.tlp, cited),
         *check_high_confidence_support(assessment.confidence, cited),
         *check_independent_origins(assessment.confidence, cited),
         *check_agrees_with_ach(

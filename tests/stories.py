@@ -39,7 +39,14 @@ def link_evidence(question: Question, user, count: int = 2) -> list:
     return items
 
 
+def consider_hypotheses(question: Question, count: int = 2) -> None:
+    """Tradecraft wants at least two competing hypotheses before a submission."""
+    for _ in range(count - question.hypotheses.count()):
+        factories.HypothesisFactory(question=question)
+
+
 def write_draft(question: Question, analyst, **overrides) -> Assessment:
+    consider_hypotheses(question)
     evidence = overrides.pop("cited_evidence", None) or link_evidence(question, analyst)
     content = {
         "key_judgments": "We assess that the meeting took place.",

@@ -78,6 +78,11 @@ def test_it_takes_a_question_from_draft_to_assessed(team, lead, analyst, reviewe
         "/api/hypotheses/", {"question_id": qid, "title": "Direct support"}, format="json"
     )
     assert hypothesis.status_code == 201, hypothesis.json()
+    # Tradecraft: at least two competing hypotheses before a submission.
+    alternative = as_analyst.post(
+        "/api/hypotheses/", {"question_id": qid, "title": "Diplomacy only"}, format="json"
+    )
+    assert alternative.status_code == 201, alternative.json()
     link = as_analyst.post(
         "/api/evidence-links/", {"question_id": qid, "evidence_id": evidence_id}, format="json"
     )

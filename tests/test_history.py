@@ -17,7 +17,7 @@ from questions.comments import add_comment
 from questions.history import question_history
 from questions.models import EvidenceLink, Hypothesis, Question, Transition
 from tests import factories
-from tests.stories import Cast, link_evidence, question_in
+from tests.stories import Cast, consider_hypotheses, link_evidence, question_in
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ def test_the_story_of_a_return_a_revision_and_an_approval(cast, team):
         workflow.start(question, cast.analyst)
         later()
         meeting, weapons = link_evidence(question, cast.analyst)
+        consider_hypotheses(question)
         save_draft(
             question,
             cast.analyst,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 
 from evidence.choices import Language, Tlp
 from questions.models import EvidenceLink
-from questions.search import search
+from questions.search import _fallback_snippet, search
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -86,12 +88,22 @@ def test_it_ranks_a_title_match_above_a_passing_mention(analyst, team):
     assert hits.index(strong.id) < hits.index(weak.id)
 
 
-def test_snippets_escape_markup_in_the_text(analyst, team):
-    factories.QuestionFactory(team=team, title="<script>alert(1)</script> Vega Network")
-    hits = search(analyst, "Vega")
-    snippet_and_titles = " ".join(h.snippet for h in hits)
-    assert "<script>" not in snippet_and_titles
-    assert "&lt;script&gt;" in snippet_and_titles
+def test_snippets_carry_no_markup_but_their_marks(analyst, team):
+    factories.QuestionFactory(
+        team=team,
+        title="Vega Network",
+        body='<script>alert(1)</script> Vega <img src=x onerror="x()">',
+    )
+    hits = [h for h in search(analyst, "Vega") if h.kind == "question"]
+    assert hits
+    for hit in hits:
+        assert "<mark>" in hit.snippet
+        assert "<" not in re.sub(r"</?mark>", "", hit.snippet)
+
+
+def test_the_fallback_snippet_escapes_the_text_and_marks_the_words():
+    snippet = _fallback_snippet("<script>alert(1)</script> Vega Network", ["vega"])
+    assert snippet == "&lt;script&gt;alert(1)&lt;/script&gt; <mark>Vega</mark> Network"
 
 
 def test_an_outsider_finds_nothing_of_a_teams_items_not_even_a_count(outsider, case):

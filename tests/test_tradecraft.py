@@ -112,3 +112,11 @@ def test_it_warns_when_high_confidence_rests_on_items_that_share_one_origin():
     independent = [*repeats, tc.CitedItem(Reliability.B, 2, C.CORROBORATED, origin=8)]
     assert tc.check_independent_origins(Confidence.HIGH, independent) == []
     assert tc.check_independent_origins(Confidence.MODERATE, repeats) == []
+
+
+def test_it_blocks_a_marking_less_restrictive_than_the_cited_evidence():
+    red = tc.CitedItem(Reliability.B, 2, C.CORROBORATED, tlp="red")
+    green = tc.CitedItem(Reliability.B, 2, C.CORROBORATED, tlp="green")
+    assert codes(tc.check_marking("amber", [green, red])) == ["marking_below_cited"]
+    assert tc.check_marking("red", [green, red]) == []
+    assert tc.check_marking("amber", [green]) == []
