@@ -24,8 +24,7 @@ def cast(lead, analyst, reviewer):
 def assessed(cast):
     """An assessed question with a comment, a hypothesis and an ACH rating."""
     question = question_in(Status.ASSESSED, cast)
-    factories.HypothesisFactory(question=question)
-    hypothesis = question.hypotheses.get()
+    hypothesis = question.hypotheses.first()  # the story considered two
     evidence = question.evidence_links.first().evidence
     HypothesisRating.objects.create(hypothesis=hypothesis, evidence=evidence, rating="consistent")
     client_for(cast.lead).post(
@@ -39,7 +38,7 @@ def _detail_urls(question) -> list[str]:
     return [
         f"/api/questions/{question.pk}/",
         f"/api/questions/{question.pk}/history/",
-        f"/api/hypotheses/{question.hypotheses.get().pk}/",
+        f"/api/hypotheses/{question.hypotheses.first().pk}/",
         f"/api/evidence-links/{question.evidence_links.first().pk}/",
         f"/api/hypothesis-ratings/{HypothesisRating.objects.get().pk}/",
         f"/api/assessments/{version.pk}/",

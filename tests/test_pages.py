@@ -15,6 +15,7 @@ from questions import assessments, workflow
 from questions.choices import AssessmentState, Likelihood, Status
 from questions.models import EvidenceLink, HypothesisRating, Question
 from tests import factories
+from tests.stories import consider_hypotheses
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,7 @@ def _linked_evidence(question, **kwargs) -> Evidence:
 @pytest.fixture
 def in_review(in_analysis, analyst):
     evidence = _linked_evidence(in_analysis)
+    consider_hypotheses(in_analysis)
     assessments.save_draft(
         in_analysis,
         analyst,
@@ -331,6 +333,7 @@ def test_the_assessment_editor_shows_both_wordings_and_the_range(client, in_anal
 
 def test_the_analyst_drafts_then_submits(client, in_analysis, analyst):
     evidence = _linked_evidence(in_analysis)
+    consider_hypotheses(in_analysis)
     client.force_login(analyst)
     data = {
         "key_judgments": "Weapons likely came through Iran.",
@@ -357,7 +360,7 @@ def test_submitting_an_incomplete_draft_shows_what_is_missing(client, in_analysi
     )
     in_analysis.refresh_from_db()
     assert in_analysis.status == Status.IN_ANALYSIS
-    assert "Give a likelihood" in response.content.decode()
+    assert "Choose a likelihood step" in response.content.decode()
 
 
 def test_the_reviewer_may_not_open_the_editor(client, in_analysis, reviewer):
