@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -154,19 +156,20 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 
 
 class QuestionPartViewSet(ModelViewSet):
-    """Objects whose changes the domain rules by their question (`rule(user, question)`)."""
+    """Objects whose changes the domain rules by their question: `rule(user, question)`, with
+    the question found along `question_path` from the object (or the data that makes it)."""
 
-    rule = staticmethod(permissions.can_edit_hypotheses)
+    rule: Callable  # a questions.permissions function, as a staticmethod
     question_path = "question"
-    saved_by: str | None = None
+    saved_by: str | None = None  # the field that records who wrote the object
 
     def question_of(self, obj):
         for name in self.question_path.split("__"):
-            obj = getattr(obj, name)
+            obj = obj[name] if isinstance(obj, dict) else getattr(obj, name)
         return obj
 
     def perform_create(self, serializer):
-        question = self.question_of(_Attrs(serializer.validated_data))
+        question = self.question_of(serializer.validated_data)
         type(self).rule(self.request.user, question).raise_if_denied()
         extra = {self.saved_by: self.request.user} if self.saved_by else {}
         return serializer.save(**extra)
@@ -177,13 +180,6 @@ class QuestionPartViewSet(ModelViewSet):
     def perform_update(self, serializer):
         extra = {self.saved_by: self.request.user} if self.saved_by else {}
         serializer.save(**extra)
-
-
-class _Attrs:
-    """Validated data read like an object, so `question_of` walks it like an instance."""
-
-    def __init__(self, data: dict) -> None:
-        self.__dict__.update(data)
 
 
 @extend_schema_view(**crud_summaries("hypothesis", plural="hypotheses"))
