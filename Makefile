@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iqtrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test lint format migrations-check services-check clean
+.PHONY: install run test lint format migrations-check services-check clean browser
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=python3)"; exit 1; }
@@ -26,8 +26,12 @@ install: $(STAMP)
 run: install
 	env -u DATABASE_URL -u REDIS_URL scripts/run-embedded
 
+## Debian's Chromium for the browser tests (tests/test_browser*.py); installed when missing.
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
 ## The whole suite: lint, format, migrations, and pytest on real PostgreSQL and Redis.
-test: install
+test: install browser
 	$(BIN)/python scripts/check_services.py --database-url "$(TEST_DATABASE_URL)" --redis-url "$(TEST_REDIS_URL)"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

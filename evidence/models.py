@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -54,9 +55,11 @@ class Source(models.Model):
     language = models.CharField(max_length=8, choices=Language.choices, blank=True)
     reliability = models.CharField(max_length=1, choices=Reliability.choices, default=Reliability.F)
     description = models.TextField(blank=True)
+    # Kept up to date by a PostgreSQL trigger (evidence/migrations/0003); NULL on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["name"]
@@ -115,9 +118,11 @@ class Evidence(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Kept up to date by a PostgreSQL trigger (evidence/migrations/0003); NULL on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(m2m_fields=[actors])
+    history = HistoricalRecords(m2m_fields=[actors], excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["happened_on", "id"]
@@ -173,9 +178,11 @@ class Actor(models.Model):
         "self", symmetrical=False, blank=True, related_name="affiliates"
     )
     description = models.TextField(blank=True)
+    # Kept up to date by a PostgreSQL trigger (evidence/migrations/0003); NULL on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["name"]

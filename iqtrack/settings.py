@@ -58,11 +58,12 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "django_htmx",
     "accounts",
     "evidence",
     "questions",
-    "notifications",
     "tokens",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -74,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # request.htmx: the pages answer HTMX requests with just the fragment that changed.
+    "django_htmx.middleware.HtmxMiddleware",
     # Attributes each history row to the signed-in user.
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -191,7 +194,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "questions:dashboard"
+LOGOUT_REDIRECT_URL = "login"
 
 # ---------------------------------------------------------------------------------------------
 # Internationalisation: the evidence is multilingual; the interface is English, times are UTC.

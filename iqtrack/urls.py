@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
-from django.urls import include, path, reverse_lazy
-from django.views.generic import RedirectView
+from django.urls import include, path
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -10,9 +9,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    # The admin is the only interface so far; the landing page will become the question list.
-    path("", RedirectView.as_view(url=reverse_lazy("admin:index")), name="home"),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     path("api/", include("iqtrack.api.urls")),
+    # The pages: dashboard at "/", questions, evidence, notifications, sign in and out.
+    path("", include("questions.urls")),
 ]

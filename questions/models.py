@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
@@ -58,9 +59,11 @@ class Question(models.Model):
     )
     due_at = models.DateTimeField("due", null=True, blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # Kept up to date by a PostgreSQL trigger (questions/migrations); NULL on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["-priority", "due_at", "id"]

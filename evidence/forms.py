@@ -1,0 +1,142 @@
+"""Forms of the evidence pages: sources, and evidence items with their language and dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from evidence.choices import RTL_LANGUAGES, DatePrecision, Reliability
+from evidence.models import Evidence, Source
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class SourceForm(forms.ModelForm):
+    url = forms.URLField(label="Web address", required=False, max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = Source
+        fields = ["name", "kind", "reliability", "url", "language", "description"]
+        labels = {"reliability": "Reliability (Admiralty A–F)"}
+        help_texts = {
+            "reliability": "How far the source has proved reliable before, graded apart from "
+            "any one item it reports.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+def source_label(source: Source) -> str:
+    """A picker entry that shows the grading with the name: "TASS — B usually reliable"."""
+    grade = Reliability(source.reliability).label.replace(" — ", " ", 1)
+    return f"{source.name} — {grade}"
+
+
+class EvidenceForm(forms.ModelForm):
+    """An evidence item; on creation it may be linked straight to a question."""
+
+    question = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="Link to question",
+        help_text="Optional: the question this item bears on.",
+    )
+    relevance = forms.CharField(
+        label="Why it bears on the question",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "source",
+            "summary",
+            "original_language",
+            "original_text",
+            "translation",
+            "happened_on",
+            "happened_precision",
+            "happened_text",
+            "reported_on",
+            "reported_precision",
+            "reported_text",
+            "credibility",
+            "corroboration",
+            "tlp",
+            "owner_team",
+            "notes",
+        ]
+        labels = {
+            "summary": "Summary (English)",
+            "original_language": "Language of the original",
+            "original_text": "Original text",
+            "translation": "Translation (English)",
+            "happened_on": "Happened on",
+            "happened_precision": "Precision",
+            "happened_text": "As written",
+            "reported_on": "Reported on",
+            "reported_precision": "Precision",
+            "reported_text": "As written",
+            "credibility": "Credibility of the information (Admiralty 1–6)",
+            "tlp": "Handling (TLP 2.0)",
+            "owner_team": "Recording team",
+        }
+        help_texts = {
+            "happened_on": "For a month or a year, any day in it: it is stored as the first.",
+            "happened_text": "The words the source uses, e.g. “two weeks before the attack”.",
+            "reported_text": "",
+        }
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "original_text": forms.Textarea(
+                attrs={"rows": 5, "data-lang-from": "id_original_language"}
+            ),
+            "translation": forms.Textarea(attrs={"rows": 5, "lang": "en", "dir": "ltr"}),
+            "happened_on": DateInput(),
+            "reported_on": DateInput(),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, sources, questions, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = sources
+        self.fields["source"].label_from_instance = source_label
+        self.fields["owner_team"].queryset = teams
+        if self.instance.pk:
+            # Linking an existing item happens on the question's page.
+            del self.fields["question"], self.fields["relevance"]
+        else:
+            self.fields["question"].queryset = questions
+        # Rendered right to left from the first paint; static/js/iqtrack.js follows changes.
+        language = self["original_language"].value() or ""
+        attrs = self.fields["original_text"].widget.attrs
+        attrs["dir"] = "rtl" if language in RTL_LANGUAGES else "ltr"
+        if language and language != "other":
+            attrs["lang"] = language
+
+    def clean(self):
+        data = super().clean()
+        for prefix in ("happened", "reported"):
+            day, precision = data.get(f"{prefix}_on"), data.get(f"{prefix}_precision")
+            if day and not precision:
+                self.add_error(f"{prefix}_precision", "Say how precise the date is.")
+            elif precision and not day:
+                self.add_error(f"{prefix}_on", "Give the date this precision applies to.")
+            elif day:
+                data[f"{prefix}_on"] = _start_of(day, precision)
+        return data
+
+
+def _start_of(day: dt.date, precision: str) -> dt.date:
+    """A month or year date is stored as its first day (see evidence.dates)."""
+    if precision == DatePrecision.MONTH:
+        return day.replace(day=1)
+    if precision == DatePrecision.YEAR:
+        return day.replace(month=1, day=1)
+    return day

@@ -1,0 +1,89 @@
+"""PostgreSQL full-text search plumbing, used by migrations (and nothing else at run time).
+
+Each searchable table has a `search_vector` column that a BEFORE INSERT OR UPDATE trigger keeps
+current, so bulk inserts (benchmarks, imports) are indexed too. Original-language text is
+analysed with its own language's configuration — PostgreSQL has english, russian, arabic,
+turkish, french and german; Persian, Hebrew, Ukrainian and Chinese fall back to `simple` — and
+also with `simple`, so an exact word matches whatever the language.
+"""
+
+from __future__ import annotations
+
+# Language code (evidence.choices.Language) → PostgreSQL text search configuration.
+TS_CONFIG: dict[str, str] = {
+    "en": "english",
+    "ru": "russian",
+    "ar": "arabic",
+    "tr": "turkish",
+    "fr": "french",
+    "de": "german",
+}
+# Every configuration a query is parsed with: one per analysed language, and simple.
+QUERY_CONFIGS: tuple[str, ...] = (*sorted(set(TS_CONFIG.values())), "simple")
+
+
+def config_function_sql() -> str:
+    cases = " ".join(f"WHEN '{code}' THEN '{cfg}'::regconfig" for code, cfg in TS_CONFIG.items())
+    return f"""
+CREATE OR REPLACE FUNCTION iqtrack_ts_config(lang text) RETURNS regconfig AS $$
+    SELECT CASE lang {cases} ELSE 'simple'::regconfig END
+$$ LANGUAGE sql IMMUTABLE;
+"""
+
+
+def trigger_sql(table: str, vector_expression: str) -> str:
+    """Trigger keeping `table.search_vector` equal to `vector_expression` (over NEW.*).
+
+    Only ever called by migrations with the constants below: nothing user-supplied reaches it.
+    """
+    return f"""
+CREATE OR REPLACE FUNCTION {table}_search_vector_update() RETURNS trigger AS $$
+BEGIN
+    NEW.search_vector := {vector_expression};
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS {table}_search_vector ON {table};
+CREATE TRIGGER {table}_search_vector BEFORE INSERT OR UPDATE ON {table}
+    FOR EACH ROW EXECUTE FUNCTION {table}_search_vector_update();
+CREATE INDEX IF NOT EXISTS {table}_search_vector_gin ON {table} USING gin (search_vector);
+UPDATE {table} SET search_vector = NULL;
+"""
+
+
+def drop_trigger_sql(table: str) -> str:
+    return f"""
+DROP TRIGGER IF EXISTS {table}_search_vector ON {table};
+DROP FUNCTION IF EXISTS {table}_search_vector_update();
+DROP INDEX IF EXISTS {table}_search_vector_gin;
+"""
+
+
+def weighted(config: str, column: str, weight: str) -> str:
+    return f"setweight(to_tsvector({config}, coalesce(NEW.{column}, '')), '{weight}')"
+
+
+def english(column: str, weight: str) -> str:
+    return weighted("'english'::regconfig", column, weight)
+
+
+def simple(column: str, weight: str) -> str:
+    return weighted("'simple'::regconfig", column, weight)
+
+
+EVIDENCE_VECTOR = " || ".join(
+    [
+        english("summary", "A"),
+        english("translation", "B"),
+        weighted("iqtrack_ts_config(NEW.original_language)", "original_text", "B"),
+        simple("original_text", "C"),
+        simple("summary", "D"),
+    ]
+)
+SOURCE_VECTOR = " || ".join(
+    [simple("name", "A"), english("name", "A"), english("description", "C")]
+)
+ACTOR_VECTOR = " || ".join(
+    [simple("name", "A"), english("affiliation", "B"), english("description", "C")]
+)
+QUESTION_VECTOR = " || ".join([english("title", "A"), simple("title", "B"), english("body", "B")])

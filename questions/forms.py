@@ -1,0 +1,224 @@
+"""Forms of the question pages. They collect and clean input; the domain modules decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from accounts.models import Team
+from questions.choices import (
+    LIKELIHOOD_STEPS,
+    AchRating,
+    Confidence,
+    Likelihood,
+    LikelihoodWording,
+    Priority,
+)
+from questions.models import Hypothesis, Question
+
+User = get_user_model()
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class QuestionForm(forms.ModelForm):
+    """A key question, or a sub-question when `parent` is chosen."""
+
+    hypotheses = forms.CharField(
+        label="Competing hypotheses",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line. Every reasonable answer to the question, for ACH.",
+    )
+
+    class Meta:
+        model = Question
+        fields = ["title", "body", "parent", "team", "priority", "tlp", "due_at"]
+        labels = {"title": "Question", "body": "Background and scope", "parent": "Key question"}
+        help_texts = {
+            "parent": "Leave empty for a key intelligence question; choose one to make this "
+            "a sub-question of it.",
+            "tlp": "Who may see the question (Traffic Light Protocol 2.0).",
+        }
+        widgets = {
+            "title": forms.TextInput(attrs={"autofocus": True}),
+            "body": forms.Textarea(attrs={"rows": 6}),
+            "due_at": DateTimeInput(),
+        }
+
+    def __init__(self, *args, teams, parents, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].required = False
+
+    def clean(self):
+        data = super().clean()
+        parent, team = data.get("parent"), data.get("team")
+        if parent is not None and team is not None and parent.team_id != team.pk:
+            self.add_error(
+                "team", f"A sub-question belongs to its key question's team, {parent.team}."
+            )
+        return data
+
+    def hypothesis_titles(self) -> list[str]:
+        lines = self.cleaned_data.get("hypotheses", "").splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+
+class AssignForm(forms.Form):
+    analyst = forms.ModelChoiceField(queryset=User.objects.none())
+    reviewer = forms.ModelChoiceField(queryset=User.objects.none())
+    due_at = forms.DateTimeField(label="Due", required=False, widget=DateTimeInput())
+
+    def __init__(self, *args, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("analyst", "reviewer"):
+            self.fields[name].queryset = candidates
+            self.fields[name].label_from_instance = _person
+
+
+def _person(user) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.get_username()})" if full else user.get_username()
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReasonForm(forms.Form):
+    """Close and reopen: the reason is part of the record."""
+
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReturnForm(forms.Form):
+    comment = forms.CharField(
+        label="What needs to change",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The analyst sees this with the returned version.",
+    )
+
+
+class ApproveForm(forms.Form):
+    comment = forms.CharField(
+        label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class HypothesisForm(forms.ModelForm):
+    class Meta:
+        model = Hypothesis
+        fields = ["title", "description"]
+        labels = {"title": "Hypothesis"}
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+class LinkEvidenceForm(forms.Form):
+    evidence = forms.ModelChoiceField(queryset=None, label="Evidence item")
+    relevance = forms.CharField(
+        label="Why it bears on the question",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args, evidence, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].queryset = evidence
+        self.fields["evidence"].label_from_instance = lambda e: f"[{e.grading}] {e}"
+
+
+class RatingForm(forms.Form):
+    """One evidence item rated against each hypothesis of the question (one ACH row)."""
+
+    def __init__(self, *args, hypotheses, current: dict[int, str], form_id: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.form_id = form_id
+        self.hypotheses = list(hypotheses)
+        for hypothesis in self.hypotheses:
+            # The selects sit in the matrix's cells and belong to the row's form by its id.
+            self.fields[f"h{hypothesis.pk}"] = forms.ChoiceField(
+                label=hypothesis.title,
+                choices=[("", "Not rated"), *AchRating.choices],
+                required=False,
+                initial=current.get(hypothesis.pk, ""),
+                widget=forms.Select(attrs={"form": form_id}),
+            )
+
+    def ratings(self) -> dict[Hypothesis, str]:
+        return {h: self.cleaned_data[f"h{h.pk}"] for h in self.hypotheses}
+
+
+class AssessmentForm(forms.Form):
+    """The ICD 203 parts of an assessment; the template lays the likelihood scale out in full."""
+
+    key_judgments = forms.CharField(
+        label="Key judgments",
+        widget=forms.Textarea(attrs={"rows": 8, "class": "tall"}),
+        help_text="State each judgment plainly; say what it rests on.",
+    )
+    likelihood = forms.TypedChoiceField(
+        label="Likelihood (ICD 203)",
+        coerce=int,
+        choices=Likelihood.choices,
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    likelihood_wording = forms.ChoiceField(
+        label="Wording",
+        choices=LikelihoodWording.choices,
+        widget=forms.RadioSelect,
+        initial=LikelihoodWording.PRIMARY,
+    )
+    confidence = forms.ChoiceField(
+        label="Analytic confidence",
+        choices=Confidence.choices,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text="About the quality of the evidence and reasoning, not the likelihood.",
+    )
+    cited_evidence = forms.ModelMultipleChoiceField(
+        label="Evidence this assessment rests on",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    change_note = forms.CharField(
+        label="What changed since the previous version, and why",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, evidence, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cited_evidence"].queryset = evidence
+        self.fields["cited_evidence"].label_from_instance = lambda e: f"[{e.grading}] {e}"
+
+    def likelihood_steps(self):
+        """The seven steps with both wordings and the range, and which one is chosen."""
+        chosen = self["likelihood"].value()
+        chosen = str(chosen) if chosen not in (None, "") else ""
+        return [(step, str(step.step) == chosen) for step in LIKELIHOOD_STEPS]
+
+
+class BoardFilterForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All")
+    assignee = forms.ModelChoiceField(
+        label="Analyst", queryset=User.objects.none(), required=False, empty_label="Anyone"
+    )
+    priority = forms.TypedChoiceField(
+        coerce=int, choices=[("", "Any"), *Priority.choices], required=False, empty_value=None
+    )
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+
+    def __init__(self, *args, teams, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["assignee"].queryset = people
+        self.fields["assignee"].label_from_instance = _person

@@ -1,0 +1,557 @@
+"""Pages for leads, analysts and reviewers.
+
+Every queryset starts from questions.visibility (what this user may not see is a 404), every
+button comes from workflow.available_actions, and every change goes through a domain function.
+The views only translate between HTTP and those functions.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Team
+from notifications.reminders import UNFINISHED
+from questions import assessments, permissions, workflow
+from questions.choices import Action, AssessmentState, Status
+from questions.comments import add_comment
+from questions.diff import compare_fields
+from questions.exceptions import ValidationFailed, WorkflowError
+from questions.forms import (
+    ApproveForm,
+    AssessmentForm,
+    AssignForm,
+    BoardFilterForm,
+    CommentForm,
+    HypothesisForm,
+    LinkEvidenceForm,
+    QuestionForm,
+    RatingForm,
+    ReasonForm,
+    ReturnForm,
+)
+from questions.history import question_history
+from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
+from questions.templatetags.iqtrack_ui import confidence_words, likelihood_words
+from questions.visibility import visible_evidence, visible_questions, visible_teams
+
+User = get_user_model()
+
+# Steps that need words: the form that asks for them and the workflow's keyword for them.
+# Assign has its own form; every other step is a bare POST.
+_WORDED = {
+    Action.RETURN: (ReturnForm, "comment", workflow.return_),
+    Action.REOPEN: (ReasonForm, "reason", workflow.reopen),
+    Action.CLOSE: (ReasonForm, "reason", workflow.close),
+}
+_DONE = (Status.ASSESSED, Status.CLOSED)
+
+
+def _questions(user):
+    return visible_questions(user).select_related("team", "assignee", "reviewer", "parent")
+
+
+def _overdue(questions):
+    # "Overdue" means what the reminders mean by it: past due and not finished.
+    return questions.filter(due_at__lte=timezone.now(), status__in=UNFINISHED)
+
+
+def _columns(questions):
+    """One board column per status, in workflow order."""
+    by_status: dict[str, list[Question]] = {status: [] for status in Status.values}
+    for question in questions:
+        by_status[question.status].append(question)
+    return [(Status(s), items) for s, items in by_status.items()]
+
+
+def _lead_teams(user):
+    """The teams whose questions this user may write (questions.permissions.is_lead)."""
+    teams = visible_teams(user)
+    return teams.filter(pk__in=[t.pk for t in teams if permissions.is_lead(user, t)])
+
+
+def _mark_overdue(questions):
+    now = timezone.now()
+    for question in questions:
+        question.is_overdue = bool(
+            question.due_at and question.due_at <= now and question.status in UNFINISHED
+        )
+    return questions
+
+
+# ---------------------------------------------------------------------------------------------
+# Dashboard and board
+# ---------------------------------------------------------------------------------------------
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    mine = _questions(user).exclude(status__in=_DONE)
+    teams = Team.objects.filter(Q(members=user) | Q(lead=user)).distinct()
+    team_questions = _mark_overdue(list(_questions(user).filter(team__in=teams)))
+    context = {
+        "assignments": _mark_overdue(list(mine.filter(assignee=user).order_by("due_at", "id"))),
+        "review_queue": _mark_overdue(
+            list(_questions(user).filter(reviewer=user, status=Status.IN_REVIEW))
+        ),
+        "teams": teams,
+        "columns": _columns(team_questions),
+        "led_overdue": _mark_overdue(list(_overdue(_questions(user).filter(team__lead=user)))),
+        "notifications": _unread_notifications(user),
+        "can_create": _lead_teams(user).exists(),
+    }
+    return render(request, "questions/dashboard.html", context)
+
+
+def _unread_notifications(user):
+    """The five latest unread notices, or None while the notifications app is not installed."""
+    if not apps.is_installed("notifications"):
+        return None
+    from notifications.delivery import inbox  # optional app until it is installed
+
+    return list(inbox(user).filter(read_at__isnull=True)[:5])
+
+
+@login_required
+def board(request: HttpRequest) -> HttpResponse:
+    questions = _questions(request.user)
+    form = BoardFilterForm(
+        request.GET or None,
+        teams=Team.objects.filter(questions__in=questions).distinct(),
+        people=User.objects.filter(assigned_questions__in=questions).distinct(),
+    )
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["team"]:
+            questions = questions.filter(team=data["team"])
+        if data["assignee"]:
+            questions = questions.filter(assignee=data["assignee"])
+        if data["priority"]:
+            questions = questions.filter(priority=data["priority"])
+        if data["overdue"]:
+            questions = _overdue(questions)
+    context = {"form": form, "columns": _columns(_mark_overdue(list(questions)))}
+    template = "questions/_board.html" if request.htmx else "questions/board.html"
+    return render(request, template, context)
+
+
+# ---------------------------------------------------------------------------------------------
+# A question
+# ---------------------------------------------------------------------------------------------
+def _get_question(request: HttpRequest, pk: int) -> Question:
+    return get_object_or_404(_questions(request.user), pk=pk)
+
+
+def _linked_evidence(question: Question, user):
+    """The question's evidence this user may see."""
+    return visible_evidence(user).filter(question_links__question=question).select_related("source")
+
+
+def _ach_rows(question: Question, user, *, editable: bool):
+    """The ACH matrix: one row per visible linked item, its ratings, and a form when editable."""
+    hypotheses = list(question.hypotheses.all())
+    links = (
+        EvidenceLink.objects.filter(question=question, evidence__in=visible_evidence(user))
+        .select_related("evidence__source")
+        .prefetch_related(
+            Prefetch(
+                "evidence__ratings",
+                queryset=HypothesisRating.objects.filter(hypothesis__question=question),
+            )
+        )
+    )
+    rows = []
+    for link in links:
+        current = {r.hypothesis_id: r.rating for r in link.evidence.ratings.all()}
+        form = None
+        if editable:
+            form = RatingForm(
+                hypotheses=hypotheses,
+                current=current,
+                form_id=f"rate-{link.evidence_id}",
+                prefix=f"e{link.evidence_id}",
+            )
+        rows.append(
+            {
+                "link": link,
+                "evidence": link.evidence,
+                "cells": [current.get(h.pk, "") for h in hypotheses],
+                "form": form,
+            }
+        )
+    return hypotheses, rows
+
+
+def _action_forms(question: Question, actions) -> list[dict]:
+    """Buttons for exactly the steps this user may take now, each with the form it needs."""
+    items = []
+    for action in actions:
+        action = Action(action)
+        form_class = _WORDED[action][0] if action in _WORDED else None
+        items.append(
+            {
+                "action": action,
+                "form": form_class(prefix=action.value) if form_class else None,
+                "is_assign": action == Action.ASSIGN,
+            }
+        )
+    return items
+
+
+@login_required
+def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _get_question(request, pk)
+    user = request.user
+    actions = workflow.available_actions(question, user)
+    can_rate = permissions.can_rate(user, question)
+    can_link = permissions.can_add_evidence_link(user, question)
+    can_hypothesise = permissions.can_edit_hypotheses(user, question)
+    hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
+    context = {
+        "question": _mark_overdue([question])[0],
+        "sub_questions": _mark_overdue(list(_questions(user).filter(parent=question))),
+        "hypotheses": hypotheses,
+        "ach_rows": ach_rows,
+        "assessment": _current_assessment(question),
+        "timeline": question_history(question),
+        "comments": question.comments.select_related("author"),
+        "actions": _action_forms(question, actions),
+        "assign_form": _assign_form(question) if Action.ASSIGN in actions else None,
+        "can_review": Action.APPROVE in actions or Action.RETURN in actions,
+        "can_edit_assessment": permissions.can_edit_assessment(user, question),
+        "can_comment": permissions.can_comment(user, question),
+        "comment_form": CommentForm(),
+        "can_rate": can_rate,
+        "hypothesis_form": HypothesisForm() if can_hypothesise else None,
+        "can_link": can_link,
+        "link_form": _link_form(question, user) if can_link else None,
+        "can_add_sub_question": permissions.is_lead(user, question.team)
+        and question.status != Status.CLOSED,
+    }
+    return render(request, "questions/detail.html", context)
+
+
+def _current_assessment(question: Question) -> Assessment | None:
+    """The signed-off answer if there is one, else the latest version in the works."""
+    return question.signed_off_assessment() or question.latest_assessment()
+
+
+def _assign_form(question: Question, data=None) -> AssignForm:
+    initial = {
+        "analyst": question.assignee_id,
+        "reviewer": question.reviewer_id,
+        "due_at": question.due_at,
+    }
+    candidates = question.team.members.order_by("username")
+    return AssignForm(data, prefix="assign", initial=initial, candidates=candidates)
+
+
+def _link_form(question: Question, user, data=None) -> LinkEvidenceForm:
+    unlinked = visible_evidence(user).exclude(question_links__question=question)
+    return LinkEvidenceForm(data, prefix="link", evidence=unlinked.select_related("source"))
+
+
+@login_required
+@require_POST
+def question_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Run one workflow step; the workflow decides whether this user may, now."""
+    question = _get_question(request, pk)
+    if action not in Action.values:
+        raise PermissionDenied
+    action = Action(action)
+    try:
+        _run_step(request, question, action)
+    except ValidationFailed as error:
+        messages.error(request, error.message)
+        return _back(request, question)
+    except WorkflowError as error:
+        messages.error(request, error.message)
+        return _back(request, question)
+    status = Status(question.status).label.lower()
+    messages.success(request, f"{action.label}: done. The question is now {status}.")
+    return redirect("questions:detail", pk=question.pk)
+
+
+def _run_step(request: HttpRequest, question: Question, action: Action) -> None:
+    """Read the step's form and call its workflow function (which refreshes `question`)."""
+    user = request.user
+    if action == Action.ASSIGN:
+        form = _assign_form(question, request.POST)
+        if not form.is_valid():
+            raise ValidationFailed(form.errors)
+        data = form.cleaned_data
+        workflow.assign(
+            question,
+            user,
+            analyst=data["analyst"],
+            reviewer=data["reviewer"],
+            due_at=data["due_at"],
+        )
+    elif action == Action.APPROVE:
+        form = ApproveForm(request.POST, prefix=action.value)
+        form.is_valid()
+        workflow.approve(question, user, comment=form.cleaned_data.get("comment", ""))
+    elif action in _WORDED:
+        form_class, keyword, step = _WORDED[action]
+        form = form_class(request.POST, prefix=action.value)
+        form.is_valid()  # an empty text is refused by the workflow itself, in its own words
+        step(question, user, **{keyword: form.cleaned_data.get(keyword, "")})
+    else:
+        workflow.TRANSITIONS[action](question, user)
+
+
+def _back(request: HttpRequest, question: Question) -> HttpResponse:
+    """After a refusal, back to the page the step was asked from (detail or review)."""
+    if request.POST.get("from") == "review":
+        return redirect("questions:review", pk=question.pk)
+    return redirect("questions:detail", pk=question.pk)
+
+
+def _back_to(question: Question, anchor: str) -> HttpResponse:
+    return redirect(reverse("questions:detail", args=[question.pk]) + f"#{anchor}")
+
+
+@login_required
+def question_create(request: HttpRequest) -> HttpResponse:
+    """A lead writes a key question, or a sub-question of one (`?parent=<id>`)."""
+    user = request.user
+    teams = _lead_teams(user)
+    if not teams:
+        raise PermissionDenied("Only a team's lead writes its questions.")
+    parents = _questions(user).filter(team__in=teams).exclude(status=Status.CLOSED)
+    initial = {"team": teams[0]} if len(teams) == 1 else {}
+    if parent_pk := request.GET.get("parent", "").strip():
+        if not parent_pk.isdigit():
+            raise Http404
+        parent = get_object_or_404(parents, pk=parent_pk)
+        initial = {"parent": parent, "team": parent.team, "tlp": parent.tlp}
+    form = QuestionForm(request.POST or None, initial=initial, teams=teams, parents=parents)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            question = form.save(commit=False)
+            question.created_by = user
+            question.save()
+            for position, title in enumerate(form.hypothesis_titles(), start=1):
+                Hypothesis.objects.create(question=question, title=title, position=position)
+        messages.success(request, "Question created as a draft. Publish it, then assign it.")
+        return redirect("questions:detail", pk=question.pk)
+    return render(request, "questions/create.html", {"form": form})
+
+
+@login_required
+@require_POST
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _get_question(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        try:
+            add_comment(question, request.user, form.cleaned_data["body"])
+        except WorkflowError as error:
+            form.add_error("body", error.message)
+        else:
+            form = CommentForm()
+    if not request.htmx:
+        if form.errors:
+            messages.error(request, " ".join(form.errors.get("body", [])))
+        return _back_to(question, "comments")
+    context = {
+        "question": question,
+        "comments": question.comments.select_related("author"),
+        "comment_form": form,
+        "can_comment": permissions.can_comment(request.user, question),
+    }
+    return render(request, "questions/_comments.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Analysis material: hypotheses, evidence links, ACH ratings
+# ---------------------------------------------------------------------------------------------
+def _require(decision) -> None:
+    """Refuse with 403 what the domain's permission function refuses."""
+    if not decision:
+        raise PermissionDenied(getattr(decision, "reason", ""))
+
+
+@login_required
+@require_POST
+def hypothesis_add(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _get_question(request, pk)
+    _require(permissions.can_edit_hypotheses(request.user, question))
+    form = HypothesisForm(request.POST)
+    if form.is_valid():
+        hypothesis = form.save(commit=False)
+        hypothesis.question = question
+        hypothesis.position = question.hypotheses.count() + 1
+        hypothesis.save()
+        messages.success(request, "Hypothesis added.")
+    else:
+        messages.error(request, "A hypothesis needs a title.")
+    return _back_to(question, "hypotheses")
+
+
+@login_required
+@require_POST
+def evidence_link(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _get_question(request, pk)
+    _require(permissions.can_add_evidence_link(request.user, question))
+    form = _link_form(question, request.user, request.POST)
+    if form.is_valid():
+        EvidenceLink.objects.create(
+            question=question,
+            evidence=form.cleaned_data["evidence"],
+            relevance=form.cleaned_data["relevance"],
+            linked_by=request.user,
+        )
+        messages.success(request, "Evidence linked. Rate it against the hypotheses.")
+    else:
+        messages.error(request, "Choose an evidence item you can see and that is not linked yet.")
+    return _back_to(question, "evidence")
+
+
+@login_required
+@require_POST
+def evidence_rate(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
+    question = _get_question(request, pk)
+    _require(permissions.can_rate(request.user, question))
+    evidence = get_object_or_404(_linked_evidence(question, request.user), pk=evidence_pk)
+    form = RatingForm(
+        request.POST,
+        hypotheses=question.hypotheses.all(),
+        current={},
+        form_id=f"rate-{evidence.pk}",
+        prefix=f"e{evidence.pk}",
+    )
+    if form.is_valid():
+        for hypothesis, rating in form.ratings().items():
+            if rating:
+                HypothesisRating.objects.update_or_create(
+                    hypothesis=hypothesis,
+                    evidence=evidence,
+                    defaults={"rating": rating, "rated_by": request.user},
+                )
+            else:
+                HypothesisRating.objects.filter(hypothesis=hypothesis, evidence=evidence).delete()
+        messages.success(request, "Ratings saved.")
+    return _back_to(question, "evidence")
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessment editor and review
+# ---------------------------------------------------------------------------------------------
+@login_required
+def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    question = _get_question(request, pk)
+    _require(permissions.can_edit_assessment(request.user, question))
+    # Start from the draft, else from the latest version (a returned one is revised, not retyped).
+    base = question.assessments.first()
+    initial = {}
+    if base is not None:
+        initial = {
+            "key_judgments": base.key_judgments,
+            "likelihood": base.likelihood,
+            "likelihood_wording": base.likelihood_wording,
+            "confidence": base.confidence,
+            "cited_evidence": list(base.cited_evidence.all()),
+            "change_note": base.change_note if base.state == AssessmentState.DRAFT else "",
+        }
+    evidence = _linked_evidence(question, request.user)
+    form = AssessmentForm(request.POST or None, initial=initial, evidence=evidence)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            assessments.save_draft(
+                question,
+                request.user,
+                key_judgments=data["key_judgments"],
+                likelihood=data["likelihood"] or None,
+                likelihood_wording=data["likelihood_wording"],
+                confidence=data["confidence"],
+                cited_evidence=list(data["cited_evidence"]),
+                change_note=data["change_note"],
+            )
+            if "submit" in request.POST:
+                workflow.submit(question, request.user)
+                messages.success(request, "Submitted for review.")
+                return redirect("questions:detail", pk=question.pk)
+        except ValidationFailed as error:
+            for field, errors in error.errors.items():
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        except WorkflowError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, "Draft saved.")
+            return redirect("questions:assessment", pk=question.pk)
+    context = {
+        "question": question,
+        "form": form,
+        "base": base,
+        "is_revision": base is not None and base.is_frozen,
+        # From the second version on, the change note is part of what is reviewed.
+        "asks_change_note": base is not None and (base.is_frozen or base.version > 1),
+        "last_return": _last_return(question),
+    }
+    return render(request, "questions/assessment_form.html", context)
+
+
+def _last_return(question: Question):
+    """The reviewer's comments the analyst is answering, if the last decision was a return."""
+    latest = question.assessments.first()
+    if latest is None:
+        return None
+    if latest.state == AssessmentState.DRAFT:
+        latest = question.assessments.filter(version__lt=latest.version).first()
+    if latest is None or latest.state != AssessmentState.RETURNED:
+        return None
+    return latest.reviews.order_by("-created_at").first()
+
+
+def _version_text(assessment: Assessment | None) -> dict[str, str]:
+    if assessment is None:
+        return {"judgments": "", "likelihood": "", "confidence": "", "cited": "", "note": ""}
+    cited = assessment.cited_evidence.select_related("source").order_by("pk")
+    return {
+        "judgments": assessment.key_judgments,
+        "likelihood": likelihood_words(assessment),
+        "confidence": confidence_words(assessment),
+        "cited": "\n".join(f"[{e.grading}] {e.summary}" for e in cited),
+        "note": assessment.change_note,
+    }
+
+
+@login_required
+def review(request: HttpRequest, pk: int) -> HttpResponse:
+    """The version under review beside the previous one; approve, or return with comments."""
+    question = _get_question(request, pk)
+    version = question.submitted_assessment() or question.latest_assessment()
+    previous = question.assessments.filter(version__lt=version.version).first() if version else None
+    old, new = _version_text(previous), _version_text(version)
+    labels = {
+        "judgments": "Key judgments",
+        "likelihood": "Likelihood",
+        "confidence": "Confidence",
+        "cited": "Cited evidence",
+        "note": "What changed and why",
+    }
+    actions = list(workflow.available_actions(question, request.user))
+    context = {
+        "question": question,
+        "version": version,
+        "previous": previous,
+        "fields": compare_fields([(label, old[k], new[k]) for k, label in labels.items()]),
+        "can_approve": Action.APPROVE in actions,
+        "can_return": Action.RETURN in actions,
+        "approve_form": ApproveForm(prefix="approve"),
+        "return_form": ReturnForm(prefix="return"),
+        "reviews": version.reviews.select_related("reviewer") if version else [],
+    }
+    return render(request, "questions/review.html", context)

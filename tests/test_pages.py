@@ -1,0 +1,466 @@
+"""The pages, through Django's test client: what each role sees, and what each form does."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from evidence.choices import Language, Tlp
+from evidence.models import Evidence
+from questions import assessments, workflow
+from questions.choices import AssessmentState, Likelihood, Status
+from questions.models import EvidenceLink, HypothesisRating, Question
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture
+def question(team, lead):
+    return factories.QuestionFactory(team=team, title="Did Russia arm Hamas?", created_by=lead)
+
+
+@pytest.fixture
+def assigned(question, lead, analyst, reviewer):
+    workflow.publish(question, lead)
+    workflow.assign(
+        question,
+        lead,
+        analyst=analyst,
+        reviewer=reviewer,
+        due_at=timezone.now() + dt.timedelta(days=7),
+    )
+    return question
+
+
+@pytest.fixture
+def in_analysis(assigned, analyst):
+    workflow.start(assigned, analyst)
+    return assigned
+
+
+def _linked_evidence(question, **kwargs) -> Evidence:
+    evidence = factories.EvidenceFactory(owner_team=question.team, **kwargs)
+    EvidenceLink.objects.create(question=question, evidence=evidence)
+    return evidence
+
+
+@pytest.fixture
+def in_review(in_analysis, analyst):
+    evidence = _linked_evidence(in_analysis)
+    assessments.save_draft(
+        in_analysis,
+        analyst,
+        key_judgments="Russia likely supplied weapons.",
+        likelihood=Likelihood.LIKELY,
+        likelihood_wording="primary",
+        confidence="moderate",
+        cited_evidence=[evidence],
+        change_note="",
+    )
+    workflow.submit(in_analysis, analyst)
+    return in_analysis
+
+
+def _buttons(response) -> set[str]:
+    """The workflow steps offered on a page, by the value of their submit buttons."""
+    html = response.content.decode()
+    return {step for step in workflow.TRANSITIONS if f'name="do" value="{step}"' in html}
+
+
+# ---------------------------------------------------------------------------------------------
+# Signing in and the dashboard
+# ---------------------------------------------------------------------------------------------
+def test_it_sends_anonymous_visitors_to_sign_in(client):
+    response = client.get(reverse("questions:dashboard"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_it_signs_in_and_out(client, analyst):
+    response = client.post(
+        reverse("login"), {"username": "analyst", "password": "correct horse battery staple"}
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("questions:dashboard")).status_code == 200
+    client.post(reverse("logout"))
+    assert client.get(reverse("questions:dashboard")).status_code == 302
+
+
+def test_the_dashboard_lists_my_assignments_and_marks_the_overdue_ones(client, assigned, analyst):
+    client.force_login(analyst)
+    response = client.get(reverse("questions:dashboard"))
+    assert "Did Russia arm Hamas?" in response.content.decode()
+    assert "Overdue" not in response.content.decode()
+    with time_machine.travel(timezone.now() + dt.timedelta(days=8)):
+        response = client.get(reverse("questions:dashboard"))
+    assert 'class="badge overdue">Overdue' in response.content.decode()
+
+
+def test_the_dashboard_shows_the_reviewer_their_queue(client, in_review, reviewer):
+    client.force_login(reviewer)
+    response = client.get(reverse("questions:dashboard"))
+    assert reverse("questions:review", args=[in_review.pk]) in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Board
+# ---------------------------------------------------------------------------------------------
+def test_the_board_has_a_column_per_status(client, question, lead):
+    client.force_login(lead)
+    html = client.get(reverse("questions:board")).content.decode()
+    for status in Status:
+        assert f'id="col-{status.value}"' in html
+
+
+def test_the_board_filters_by_priority_and_overdue(client, team, lead):
+    late = factories.QuestionFactory(
+        team=team,
+        title="Late one",
+        status=Status.OPEN,
+        priority=4,
+        due_at=timezone.now() - dt.timedelta(days=1),
+    )
+    factories.QuestionFactory(team=team, title="On time", status=Status.OPEN, priority=1)
+    client.force_login(lead)
+    html = client.get(reverse("questions:board"), {"overdue": "on"}).content.decode()
+    assert late.title in html and "On time" not in html
+    html = client.get(reverse("questions:board"), {"priority": "1"}).content.decode()
+    assert "On time" in html and late.title not in html
+
+
+def test_the_board_answers_htmx_with_just_the_board(client, question, lead):
+    client.force_login(lead)
+    response = client.get(reverse("questions:board"), headers={"HX-Request": "true"})
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="board"')
+    assert "<html" not in html
+
+
+def test_the_board_shows_only_visible_questions(client, question, outsider):
+    client.force_login(outsider)
+    assert question.title not in client.get(reverse("questions:board")).content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Question detail: visibility and buttons
+# ---------------------------------------------------------------------------------------------
+def test_a_question_the_user_may_not_see_is_not_found(client, question, outsider):
+    client.force_login(outsider)
+    assert client.get(reverse("questions:detail", args=[question.pk])).status_code == 404
+
+
+def test_the_lead_sees_publish_and_close_on_a_draft_and_the_analyst_sees_nothing(
+    client, question, lead, analyst
+):
+    client.force_login(lead)
+    assert _buttons(client.get(reverse("questions:detail", args=[question.pk]))) == {
+        "publish",
+        "close",
+    }
+    client.force_login(analyst)
+    assert _buttons(client.get(reverse("questions:detail", args=[question.pk]))) == set()
+
+
+def test_the_analyst_sees_start_on_an_assigned_question(client, assigned, analyst, reviewer):
+    client.force_login(analyst)
+    assert _buttons(client.get(reverse("questions:detail", args=[assigned.pk]))) == {"start"}
+    client.force_login(reviewer)
+    assert _buttons(client.get(reverse("questions:detail", args=[assigned.pk]))) == set()
+
+
+def test_only_the_reviewer_sees_approve_and_return(client, in_review, analyst, reviewer, lead):
+    url = reverse("questions:review", args=[in_review.pk])
+    client.force_login(reviewer)
+    assert _buttons(client.get(url)) == {"approve", "return"}
+    for other in (analyst, lead):
+        client.force_login(other)
+        assert _buttons(client.get(url)) == set()
+
+
+def test_a_step_the_user_may_not_take_is_refused_and_changes_nothing(client, question, analyst):
+    client.force_login(analyst)
+    response = client.post(reverse("questions:action", args=[question.pk, "publish"]), follow=True)
+    question.refresh_from_db()
+    assert question.status == Status.DRAFT
+    assert "lead" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# The lead: create, publish, assign
+# ---------------------------------------------------------------------------------------------
+def test_the_lead_creates_a_key_question_with_hypotheses_and_a_sub_question(client, team, lead):
+    client.force_login(lead)
+    response = client.post(
+        reverse("questions:create"),
+        {
+            "title": "Did Russia support Hamas before 7 October?",
+            "team": team.pk,
+            "priority": 3,
+            "tlp": Tlp.AMBER,
+            "hypotheses": "Russia supported Hamas directly\n\nRussia did not support Hamas\n",
+        },
+    )
+    key = Question.objects.get(title__startswith="Did Russia support")
+    assert response.url == reverse("questions:detail", args=[key.pk])
+    assert [h.title for h in key.hypotheses.all()] == [
+        "Russia supported Hamas directly",
+        "Russia did not support Hamas",
+    ]
+    form = client.get(reverse("questions:create"), {"parent": key.pk}).content.decode()
+    assert f'<option value="{key.pk}" selected>' in form
+    client.post(
+        reverse("questions:create"),
+        {
+            "title": "Through Iran?",
+            "parent": key.pk,
+            "team": team.pk,
+            "priority": 2,
+            "tlp": "amber",
+        },
+    )
+    assert key.sub_questions.get().title == "Through Iran?"
+
+
+def test_an_analyst_cannot_create_questions(client, analyst):
+    client.force_login(analyst)
+    assert client.get(reverse("questions:create")).status_code == 403
+
+
+def test_the_lead_publishes_and_assigns_through_the_page(client, question, lead, analyst, reviewer):
+    client.force_login(lead)
+    client.post(reverse("questions:action", args=[question.pk, "publish"]))
+    due = (timezone.now() + dt.timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    client.post(
+        reverse("questions:action", args=[question.pk, "assign"]),
+        {"assign-analyst": analyst.pk, "assign-reviewer": reviewer.pk, "assign-due_at": due},
+    )
+    question.refresh_from_db()
+    assert (question.status, question.assignee, question.reviewer) == (
+        Status.ASSIGNED,
+        analyst,
+        reviewer,
+    )
+
+
+def test_assigning_the_analyst_as_reviewer_is_refused_with_the_reason(
+    client, question, lead, analyst
+):
+    workflow.publish(question, lead)
+    client.force_login(lead)
+    response = client.post(
+        reverse("questions:action", args=[question.pk, "assign"]),
+        {"assign-analyst": analyst.pk, "assign-reviewer": analyst.pk},
+        follow=True,
+    )
+    question.refresh_from_db()
+    assert question.status == Status.OPEN
+    assert "reviewer" in response.content.decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# The analyst: evidence, ACH, assessment
+# ---------------------------------------------------------------------------------------------
+def test_the_analyst_records_arabic_evidence_linked_to_the_question(client, in_analysis, analyst):
+    source = factories.SourceFactory(name="Al Mayadeen", reliability="C")
+    client.force_login(analyst)
+    form = client.get(reverse("evidence:create"), {"question": in_analysis.pk}).content.decode()
+    assert "Al Mayadeen — C fairly reliable" in form
+    response = client.post(
+        reverse("evidence:create"),
+        {
+            "source": source.pk,
+            "summary": "Hamas official says weapons came via Iran",
+            "original_language": Language.AR,
+            "original_text": "الأسلحة جاءت عبر إيران",
+            "translation": "The weapons came via Iran",
+            "happened_on": "2023-03-16",
+            "happened_precision": "month",
+            "credibility": 3,
+            "corroboration": "single_source",
+            "tlp": Tlp.AMBER,
+            "owner_team": in_analysis.team.pk,
+            "question": in_analysis.pk,
+        },
+    )
+    evidence = Evidence.objects.get(summary__startswith="Hamas official")
+    assert response.status_code == 302
+    assert evidence.happened_on == dt.date(2023, 3, 1)  # a month is stored as its first day
+    assert EvidenceLink.objects.filter(question=in_analysis, evidence=evidence).exists()
+    html = client.get(reverse("evidence:detail", args=[evidence.pk])).content.decode()
+    assert 'dir="rtl" lang="ar">الأسلحة جاءت عبر إيران' in html
+    assert "C3" in html
+    edit = client.get(reverse("evidence:edit", args=[evidence.pk])).content.decode()
+    assert 'dir="rtl"' in edit and 'lang="ar"' in edit
+
+
+def test_the_analyst_rates_evidence_against_each_hypothesis(client, in_analysis, analyst):
+    first = factories.HypothesisFactory(question=in_analysis, title="Directly")
+    second = factories.HypothesisFactory(question=in_analysis, title="Through Iran")
+    evidence = _linked_evidence(in_analysis)
+    client.force_login(analyst)
+    client.post(
+        reverse("questions:rate", args=[in_analysis.pk, evidence.pk]),
+        {
+            f"e{evidence.pk}-h{first.pk}": "inconsistent",
+            f"e{evidence.pk}-h{second.pk}": "consistent",
+        },
+    )
+    ratings = dict(HypothesisRating.objects.values_list("hypothesis__title", "rating"))
+    assert ratings == {"Directly": "inconsistent", "Through Iran": "consistent"}
+
+
+def test_the_reviewer_may_not_rate(client, in_analysis, reviewer):
+    evidence = _linked_evidence(in_analysis)
+    client.force_login(reviewer)
+    url = reverse("questions:rate", args=[in_analysis.pk, evidence.pk])
+    assert client.post(url, {}).status_code == 403
+
+
+def test_the_assessment_editor_shows_both_wordings_and_the_range(client, in_analysis, analyst):
+    client.force_login(analyst)
+    html = client.get(reverse("questions:assessment", args=[in_analysis.pk])).content.decode()
+    assert "roughly even chance" in html and "roughly even odds" in html and "45–55 %" in html
+
+
+def test_the_analyst_drafts_then_submits(client, in_analysis, analyst):
+    evidence = _linked_evidence(in_analysis)
+    client.force_login(analyst)
+    data = {
+        "key_judgments": "Weapons likely came through Iran.",
+        "likelihood": "5",
+        "likelihood_wording": "alternative",
+        "confidence": "moderate",
+        "cited_evidence": [evidence.pk],
+    }
+    client.post(reverse("questions:assessment", args=[in_analysis.pk]), data)
+    draft = in_analysis.assessments.get()
+    assert (draft.state, draft.likelihood) == (AssessmentState.DRAFT, 5)
+    client.post(reverse("questions:assessment", args=[in_analysis.pk]), {**data, "submit": "1"})
+    in_analysis.refresh_from_db()
+    assert in_analysis.status == Status.IN_REVIEW
+    html = client.get(reverse("questions:detail", args=[in_analysis.pk])).content.decode()
+    assert "probable (55–80 %)" in html and "moderate confidence" in html
+
+
+def test_submitting_an_incomplete_draft_shows_what_is_missing(client, in_analysis, analyst):
+    client.force_login(analyst)
+    response = client.post(
+        reverse("questions:assessment", args=[in_analysis.pk]),
+        {"key_judgments": "Not sure yet.", "likelihood_wording": "primary", "submit": "1"},
+    )
+    in_analysis.refresh_from_db()
+    assert in_analysis.status == Status.IN_ANALYSIS
+    assert "Give a likelihood" in response.content.decode()
+
+
+def test_the_reviewer_may_not_open_the_editor(client, in_analysis, reviewer):
+    client.force_login(reviewer)
+    url = reverse("questions:assessment", args=[in_analysis.pk])
+    assert client.get(url).status_code == 403
+
+
+# ---------------------------------------------------------------------------------------------
+# The reviewer
+# ---------------------------------------------------------------------------------------------
+def test_returning_without_a_comment_is_refused(client, in_review, reviewer):
+    client.force_login(reviewer)
+    client.post(reverse("questions:action", args=[in_review.pk, "return"]), {"return-comment": ""})
+    in_review.refresh_from_db()
+    assert in_review.status == Status.IN_REVIEW
+
+
+def test_the_review_page_shows_the_revision_beside_the_returned_version(
+    client, in_review, analyst, reviewer
+):
+    client.force_login(reviewer)
+    client.post(
+        reverse("questions:action", args=[in_review.pk, "return"]),
+        {"return-comment": "Weigh the Iranian channel."},
+    )
+    in_review.refresh_from_db()
+    assessments.save_draft(
+        in_review,
+        analyst,
+        key_judgments="Russia very likely supplied weapons through Iran.",
+        likelihood=Likelihood.VERY_LIKELY,
+        change_note="Weighed the Iranian channel.",
+    )
+    workflow.submit(in_review, analyst)
+    html = client.get(reverse("questions:review", args=[in_review.pk])).content.decode()
+    assert "Version 1" in html and "Version 2" in html
+    assert "<ins>very </ins>likely" in html
+    assert "<del>(55–80</del>" in html and "<ins>(80–95</ins>" in html
+    client.post(reverse("questions:action", args=[in_review.pk, "approve"]))
+    in_review.refresh_from_db()
+    assert in_review.status == Status.ASSESSED
+
+
+# ---------------------------------------------------------------------------------------------
+# Safety: hostile text and CSRF
+# ---------------------------------------------------------------------------------------------
+def test_hostile_text_is_shown_as_text(client, in_analysis, analyst):
+    client.force_login(analyst)
+    client.post(reverse("questions:comment", args=[in_analysis.pk]), {"body": HOSTILE})
+    factories.HypothesisFactory(question=in_analysis, title=HOSTILE)
+    html = client.get(reverse("questions:detail", args=[in_analysis.pk])).content.decode()
+    assert "<script>window.__pwned" not in html
+    assert "&lt;script&gt;window.__pwned = 1&lt;/script&gt;" in html
+
+
+def test_every_form_post_needs_the_csrf_token(analyst, in_analysis):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(analyst)
+    url = reverse("questions:comment", args=[in_analysis.pk])
+    assert client.post(url, {"body": "hello"}).status_code == 403
+    page = client.get(reverse("questions:detail", args=[in_analysis.pk])).content.decode()
+    assert page.count('name="csrfmiddlewaretoken"') >= page.count('method="post"')
+
+
+def test_the_analysis_controls_follow_the_permission_functions(
+    client, in_analysis, analyst, reviewer
+):
+    factories.HypothesisFactory(question=in_analysis)
+    _linked_evidence(in_analysis)
+    controls = ("Write the assessment", "Save ratings", "Add a hypothesis", "Record new evidence")
+    url = reverse("questions:detail", args=[in_analysis.pk])
+    client.force_login(analyst)
+    html = client.get(url).content.decode()
+    assert all(control in html for control in controls)
+    client.force_login(reviewer)
+    html = client.get(url).content.decode()
+    assert not any(control in html for control in controls)
+
+
+def test_evidence_the_user_may_not_see_is_not_found(client, team, outsider):
+    hidden = factories.EvidenceFactory(owner_team=team, tlp=Tlp.AMBER)
+    client.force_login(outsider)
+    for name in ("evidence:detail", "evidence:edit"):
+        assert client.get(reverse(name, args=[hidden.pk])).status_code == 404
+    assert hidden.summary not in client.get(reverse("evidence:list")).content.decode()
+
+
+def test_a_sub_question_stays_in_its_key_questions_team(client, question, lead, outsider):
+    other = factories.TeamFactory(name="Other desk", slug="other-desk")
+    other.members.add(lead)
+    client.force_login(lead)
+    response = client.post(
+        reverse("questions:create"),
+        {
+            "title": "Elsewhere?",
+            "parent": question.pk,
+            "team": other.pk,
+            "priority": 2,
+            "tlp": "amber",
+        },
+    )
+    assert response.status_code == 200
+    assert not question.sub_questions.exists()
