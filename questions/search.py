@@ -21,8 +21,8 @@ from operator import or_
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Value
-from django.db.models.functions import Coalesce, Func
+from django.db.models import F, Func, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 from django.utils.html import escape
 
 from evidence.choices import RTL_LANGUAGES
