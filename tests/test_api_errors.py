@@ -37,7 +37,8 @@ def test_it_reports_a_rule_of_the_model_as_a_field_error(analyst):
         format="json",
     )
 
-    assert_error(answer, 400, "invalid")
+    error = assert_error(answer, 400, "invalid")
+    assert list(error["fields"]) == ["non_field_errors"]  # a date needs its precision
 
 
 def test_it_reports_duplicates_as_field_errors(lead, analyst, reviewer):

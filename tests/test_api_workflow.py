@@ -298,6 +298,15 @@ def test_it_refuses_an_assignment_the_workflow_refuses(cast, outsider):
     assert "reviewer" in assert_error(answer, 400)["fields"]
 
 
+def test_it_reports_a_refusal_of_the_whole_request_as_non_field_errors(cast):
+    question = question_in(Status.ASSIGNED, cast)
+    same = {"analyst_id": cast.analyst.pk, "reviewer_id": cast.reviewer.pk}
+
+    answer = client_for(cast.lead).post(f"/api/questions/{question.pk}/assign/", same)
+
+    assert list(assert_error(answer, 400)["fields"]) == ["non_field_errors"]
+
+
 def test_it_refuses_the_assessment_to_anyone_but_the_analyst(cast):
     question = question_in(Status.IN_ANALYSIS, cast)
 

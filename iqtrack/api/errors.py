@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -67,6 +68,7 @@ def _flatten(detail, prefix: str = "") -> Iterator[tuple[str, list[str]]]:
 def field_errors(detail) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for name, messages in _flatten(detail):
+        name = NON_FIELD if name == NON_FIELD_ERRORS else name  # Django's "__all__"
         fields.setdefault(name, []).extend(messages)
     return fields
 

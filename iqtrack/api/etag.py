@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.utils.http import parse_etags, quote_etag
 
@@ -18,7 +19,8 @@ IF_MATCH_HEADER = "HTTP_IF_MATCH"
 
 
 def etag_of(instance: models.Model) -> str:
-    fields = instance._meta.concrete_fields
+    # A search vector is derived from the other columns by a database trigger: not a version.
+    fields = [f for f in instance._meta.concrete_fields if not isinstance(f, SearchVectorField)]
     state = repr([(f.attname, f.value_from_object(instance)) for f in fields])
     return quote_etag(hashlib.sha256(state.encode()).hexdigest()[:32])
 

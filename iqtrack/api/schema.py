@@ -25,11 +25,14 @@ WITH_BODY = {"POST", "PUT", "PATCH"}
 
 
 class AutoSchema(openapi.AutoSchema):
+    def _action(self) -> str | None:
+        return getattr(self.view, "action", None)  # None for a plain APIView
+
     def _uses_if_match(self) -> bool:
-        return self.view.action in getattr(self.view, "if_match_actions", ())
+        return self._action() in getattr(self.view, "if_match_actions", ())
 
     def _returns_etag(self) -> bool:
-        return self.view.action in getattr(self.view, "etag_actions", ())
+        return self._action() in getattr(self.view, "etag_actions", ())
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())

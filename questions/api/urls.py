@@ -1,3 +1,4 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from questions.api import views
@@ -11,3 +12,5 @@ router.register("assessments", views.AssessmentViewSet, basename="assessment")
 router.register("reviews", views.ReviewViewSet, basename="review")
 router.register("comments", views.CommentViewSet, basename="comment")
 router.register("transitions", views.TransitionViewSet, basename="transition")
+
+urlpatterns = [path("search/", views.SearchView.as_view(), name="search")]

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
 from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from iqtrack.api.base import (
     BaseViewSet,
@@ -17,6 +21,7 @@ from iqtrack.api.base import (
 )
 from iqtrack.api.schema import crud_summaries
 from questions import permissions, workflow
+from questions.ach import build_matrix
 from questions.api import serializers as s
 from questions.api.filters import (
     AssessmentFilterSet,
@@ -34,6 +39,9 @@ from questions.choices import Action
 from questions.comments import add_comment
 from questions.exceptions import FrozenVersion, NotAllowedForUser
 from questions.history import question_history
+from questions.search import KINDS as SEARCH_KINDS
+from questions.search import search
+from questions.tradecraft import check_assessment
 from questions.visibility import (
     visible_assessments,
     visible_comments,
@@ -137,6 +145,18 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     close = _step_endpoint(Action.CLOSE, s.ReasonSerializer, "close")
 
     @extend_schema(
+        summary="Read a question's ACH matrix",
+        description="Hypotheses ranked by weighted inconsistency (Heuer), the linked evidence "
+        "with its weight, diagnosticity and whether it is a linchpin, and every rating.",
+        responses=s.AchMatrixSerializer,
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def ach(self, request, pk=None):
+        matrix = build_matrix(self.get_object())
+        return Response(s.AchMatrixSerializer(s.AchMatrixSerializer.data_of(matrix)).data)
+
+    @extend_schema(
         summary="Read a question's history",
         description="Every change to the question and what hangs off it, oldest first.",
         responses=s.HistoryEntrySerializer(many=True),
@@ -154,19 +174,20 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 
 
 class QuestionPartViewSet(ModelViewSet):
-    """Objects whose changes the domain rules by their question (`rule(user, question)`)."""
+    """Objects whose changes the domain rules by their question: `rule(user, question)`, with
+    the question found along `question_path` from the object (or the data that makes it)."""
 
-    rule = staticmethod(permissions.can_edit_hypotheses)
+    rule: Callable  # a questions.permissions function, as a staticmethod
     question_path = "question"
-    saved_by: str | None = None
+    saved_by: str | None = None  # the field that records who wrote the object
 
     def question_of(self, obj):
         for name in self.question_path.split("__"):
-            obj = getattr(obj, name)
+            obj = obj[name] if isinstance(obj, dict) else getattr(obj, name)
         return obj
 
     def perform_create(self, serializer):
-        question = self.question_of(_Attrs(serializer.validated_data))
+        question = self.question_of(serializer.validated_data)
         type(self).rule(self.request.user, question).raise_if_denied()
         extra = {self.saved_by: self.request.user} if self.saved_by else {}
         return serializer.save(**extra)
@@ -177,13 +198,6 @@ class QuestionPartViewSet(ModelViewSet):
     def perform_update(self, serializer):
         extra = {self.saved_by: self.request.user} if self.saved_by else {}
         serializer.save(**extra)
-
-
-class _Attrs:
-    """Validated data read like an object, so `question_of` walks it like an instance."""
-
-    def __init__(self, data: dict) -> None:
-        self.__dict__.update(data)
 
 
 @extend_schema_view(**crud_summaries("hypothesis", plural="hypotheses"))
@@ -294,6 +308,19 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
             save_draft(version.question, request.user, **given.validated_data)
         return self.object_response(self.refetch(version))
 
+    @extend_schema(
+        summary="Run the tradecraft checks on a version",
+        description="The same checks submission runs: blocking findings stop `submit`, "
+        "warnings are shown to the analyst and the reviewer.",
+        responses=s.TradecraftReportSerializer,
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def checks(self, request, pk=None):
+        report = check_assessment(self.get_object())
+        findings = [dataclasses.asdict(finding) for finding in report.findings]
+        return Response(s.TradecraftReportSerializer({"ok": report.ok, "findings": findings}).data)
+
 
 @extend_schema_view(**crud_summaries("review", actions=("list", "retrieve")))
 class ReviewViewSet(ReadOnlyViewSet):
@@ -333,3 +360,26 @@ class TransitionViewSet(ReadOnlyViewSet):
     filterset_class = TransitionFilterSet
     select_related = ("question", "actor")
     ordering_fields = ["created_at"]
+
+
+class SearchView(APIView):
+    """Search across questions, evidence, sources and actors (questions.search)."""
+
+    @extend_schema(
+        summary="Search",
+        description="Ranked hits among what you may see, with a highlighted snippet.",
+        parameters=[s.SearchQuerySerializer],
+        responses=s.SearchHitSerializer(many=True),
+    )
+    def get(self, request):
+        given = s.SearchQuerySerializer(data=request.query_params)
+        given.is_valid(raise_exception=True)
+        kinds = given.validated_data.get("kind") or SEARCH_KINDS
+        hits = search(
+            request.user,
+            given.validated_data["q"],
+            kinds=kinds,
+            limit=given.validated_data["limit"],
+        )
+        rows = [{**dataclasses.asdict(hit), "rtl": hit.rtl} for hit in hits]
+        return Response(s.SearchHitSerializer(rows, many=True).data)
