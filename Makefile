@@ -28,7 +28,9 @@ run: install
 
 ## Debian's Chromium for the browser tests (tests/test_browser*.py); installed when missing.
 browser:
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium; }
 
 ## The whole suite: lint, format, migrations, and pytest on real PostgreSQL and Redis.
 test: install browser

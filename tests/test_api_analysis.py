@@ -7,7 +7,6 @@ import pytest
 
 from questions.choices import Status
 from questions.models import HypothesisRating
-from tests import factories
 from tests.api_support import assert_error, client_for
 from tests.stories import Cast, question_in
 
@@ -22,8 +21,11 @@ def cast(lead, analyst, reviewer):
 def test_it_ranks_hypotheses_by_weighted_inconsistency(cast):
     question = question_in(Status.IN_REVIEW, cast)
     first, second = (question.evidence_links.order_by("id")[i].evidence for i in range(2))
-    direct = factories.HypothesisFactory(question=question, title="Direct support")
-    proxy = factories.HypothesisFactory(question=question, title="Through Iran")
+    # The story considered two hypotheses; name them.
+    direct, proxy = question.hypotheses.order_by("id")
+    for hypothesis, title in ((direct, "Direct support"), (proxy, "Through Iran")):
+        hypothesis.title = title
+        hypothesis.save()
     for evidence, rating in ((first, "inconsistent"), (second, "very_inconsistent")):
         HypothesisRating.objects.create(hypothesis=direct, evidence=evidence, rating=rating)
         HypothesisRating.objects.create(hypothesis=proxy, evidence=evidence, rating="consistent")
@@ -40,13 +42,15 @@ def test_it_ranks_hypotheses_by_weighted_inconsistency(cast):
 def test_it_runs_the_tradecraft_checks_on_a_version(cast):
     question = question_in(Status.IN_REVIEW, cast)
     version = question.assessments.get()
+    # Since the submission, one of the two competing hypotheses was dropped.
+    question.hypotheses.order_by("id").last().delete()
 
     report = client_for(cast.reviewer).get(f"/api/assessments/{version.pk}/checks/").json()
 
     assert set(report) == {"ok", "findings"}
     assert all(set(f) == {"code", "severity", "message", "field"} for f in report["findings"])
-    # The story's version considered no competing hypotheses: the checks say so.
-    assert "hypotheses" in " ".join(f["code"] for f in report["findings"])
+    assert report["ok"] is False
+    assert "too_few_hypotheses" in [f["code"] for f in report["findings"]]
 
 
 def test_it_searches_only_what_the_user_may_see(cast, outsider):
