@@ -15,9 +15,9 @@ from questions.choices import LIKELIHOOD_STEPS, Confidence
 register = template.Library()
 
 # Geometry of the chart, in SVG user units (it scales with its container).
-_LEFT, _RIGHT, _TOP, _BOTTOM = 150, 24, 14, 46
+_LEFT, _RIGHT, _TOP, _BOTTOM = 150, 56, 14, 46
 _HEIGHT_PLOT = 7 * 22
-_STEP_X = 70
+_STEP_X = 110
 # Confidence is drawn as the marker's size (and written under each version): colour is not the
 # only signal, and a second y-axis would invite reading confidence as a probability.
 _RADIUS = {Confidence.LOW: 4, Confidence.MODERATE: 6, Confidence.HIGH: 8}
