@@ -358,3 +358,21 @@ def test_the_actor_list_links_each_actor(client, analyst, chronology):
     html = page(client, analyst, reverse("questions:actors"))
     assert reverse("questions:actor", args=[chronology["arouri"].pk]) in html
     assert "Saleh al-Arouri" in html
+
+
+def test_the_team_timeline_narrows_to_one_of_the_users_teams(client, analyst, team, chronology):
+    other = factories.TeamFactory(name="Second", slug="second")
+    other.members.add(analyst)
+    factories.EvidenceFactory(summary="Second team's own item", owner_team=other)
+    html = page(client, analyst, reverse("questions:team_timeline") + f"?team={team.pk}")
+    assert "Delegation met in Moscow" in html and "Second team's own item" not in html
+    html = page(client, analyst, reverse("questions:team_timeline") + f"?team={other.pk}")
+    assert "Second team&#x27;s own item" in html and "Delegation met in Moscow" not in html
+
+
+def test_the_team_timeline_refuses_a_team_that_is_not_the_users(client, analyst, outsider):
+    client.force_login(analyst)
+    foreign = outsider.teams.get()
+    url = reverse("questions:team_timeline")
+    assert client.get(url + f"?team={foreign.pk}").status_code == 404
+    assert client.get(url + "?team=abc").status_code == 404
