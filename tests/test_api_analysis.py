@@ -277,3 +277,24 @@ def test_an_outsider_gets_404_for_the_timeline(team, lead, outsider):
     question = factories.QuestionFactory(team=team, created_by=lead)
     response = client_for(outsider).get(f"/api/questions/{question.pk}/timeline/")
     assert_error(response, 404, "not_found")
+
+
+def _timeline_queries(client, question) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/api/questions/{question.pk}/timeline/")
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_timeline_takes_the_same_queries_for_1_and_50_items(team, lead, analyst):
+    small, large = (factories.QuestionFactory(team=team, created_by=lead) for _ in range(2))
+    for question, count in ((small, 1), (large, 50)):
+        for _ in range(count):
+            item = link(question, factories.EvidenceFactory(owner_team=team))
+            item.actors.add(factories.ActorFactory())
+            event = factories.EventFactory()
+            event.evidence.add(item)
+            event.actors.add(factories.ActorFactory())
+    client = client_for(analyst)
+    _timeline_queries(client, small)
+    assert _timeline_queries(client, small) == _timeline_queries(client, large)

@@ -376,3 +376,19 @@ def test_the_team_timeline_refuses_a_team_that_is_not_the_users(client, analyst,
     url = reverse("questions:team_timeline")
     assert client.get(url + f"?team={foreign.pk}").status_code == 404
     assert client.get(url + "?team=abc").status_code == 404
+
+
+def test_the_analyst_sees_the_checks_above_the_assessment_editor(client, cast):
+    question = question_in("in_analysis", cast)
+    write_draft(question, cast.analyst, key_judgments="Roughly 70 % likely they met.")
+    html = page(client, cast.analyst, reverse("questions:assessment", args=[question.pk]))
+    assert 'data-code="likelihood_terms_disagree"' not in html  # "likely" is the chosen step
+    assert "All checks pass." in html
+
+
+def test_the_editor_lists_a_blocking_finding_before_submission(client, cast):
+    question = question_in("in_analysis", cast)
+    write_draft(question, cast.analyst, key_judgments="It is almost certain, 99 %, they met.")
+    html = page(client, cast.analyst, reverse("questions:assessment", args=[question.pk]))
+    assert 'data-code="percentage_outside_step"' in html
+    assert 'data-code="likelihood_terms_disagree"' in html
