@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from questions import views
+from questions import analysis_views, views
 
 question_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -25,6 +25,12 @@ question_patterns = [
     ),
     path("questions/<int:pk>/assessment/", views.assessment_edit, name="assessment"),
     path("questions/<int:pk>/review/", views.review, name="review"),
+    path("questions/<int:pk>/ach/", analysis_views.ach_matrix, name="ach"),
+    path("questions/<int:pk>/timeline/", analysis_views.question_timeline, name="timeline"),
+    path("timeline/", analysis_views.team_timeline, name="team_timeline"),
+    path("search/", analysis_views.search_page, name="search"),
+    path("actors/", analysis_views.actor_list, name="actors"),
+    path("actors/<int:pk>/", analysis_views.actor_detail, name="actor"),
 ]
 
 urlpatterns = [

@@ -43,6 +43,7 @@ from questions.forms import (
 from questions.history import question_history
 from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
 from questions.templatetags.iqtrack_ui import confidence_words, likelihood_words
+from questions.tradecraft import Report, check_assessment
 from questions.visibility import visible_evidence, visible_questions, visible_teams
 
 User = get_user_model()
@@ -216,12 +217,15 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_link = permissions.can_add_evidence_link(user, question)
     can_hypothesise = permissions.can_edit_hypotheses(user, question)
     hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
+    assessment = _current_assessment(question)
     context = {
         "question": _mark_overdue([question])[0],
         "sub_questions": _mark_overdue(list(_questions(user).filter(parent=question))),
         "hypotheses": hypotheses,
         "ach_rows": ach_rows,
-        "assessment": _current_assessment(question),
+        "assessment": assessment,
+        "tradecraft": _tradecraft(assessment),
+        "versions": question.assessments.order_by("version"),
         "timeline": question_history(question),
         "comments": question.comments.select_related("author"),
         "actions": _action_forms(question, actions),
@@ -238,6 +242,11 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and question.status != Status.CLOSED,
     }
     return render(request, "questions/detail.html", context)
+
+
+def _tradecraft(assessment: Assessment | None) -> Report | None:
+    """The tradecraft findings of one version, shown beside it (questions.tradecraft)."""
+    return check_assessment(assessment) if assessment is not None else None
 
 
 def _current_assessment(question: Question) -> Assessment | None:
@@ -271,7 +280,10 @@ def question_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         _run_step(request, question, action)
     except ValidationFailed as error:
-        messages.error(request, error.message)
+        # One message per problem (e.g. each blocking tradecraft finding of a refused submit).
+        for problems in error.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
         return _back(request, question)
     except WorkflowError as error:
         messages.error(request, error.message)
@@ -499,6 +511,7 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         # From the second version on, the change note is part of what is reviewed.
         "asks_change_note": base is not None and (base.is_frozen or base.version > 1),
         "last_return": _last_return(question),
+        "tradecraft": _tradecraft(base),
     }
     return render(request, "questions/assessment_form.html", context)
 
@@ -553,5 +566,6 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "approve_form": ApproveForm(prefix="approve"),
         "return_form": ReturnForm(prefix="return"),
         "reviews": version.reviews.select_related("reviewer") if version else [],
+        "tradecraft": _tradecraft(version),
     }
     return render(request, "questions/review.html", context)

@@ -327,6 +327,23 @@ def test_the_whole_journey_from_question_to_signed_off_assessment(
     assert_buttons_match_the_workflow(lead_, key)
     assert_buttons_match_the_workflow(analyst_, key)
 
+    # The analysis pages read the same case: the judgment chart, the heatmap, the timeline, and
+    # search from the box in the header.
+    lead_.go(f"/questions/{key.pk}/")
+    assert page.locator(".judgment-chart circle").count() == 2
+    lead_.go(f"/questions/{key.pk}/ach/")
+    cells = page.locator(".ach-heatmap td.heat").all_inner_texts()
+    assert [c.split()[-1] for c in cells] == ["Neutral", "Inconsistent"]
+    lead_.shot("11a-ach-matrix")
+    lead_.go(f"/questions/{key.pk}/timeline/")
+    assert "c. 2023-09-23" in page.locator(".chronology").inner_text()
+    lead_.shot("11b-timeline")
+    page.get_by_label("Search", exact=True).fill("delegation")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=delegation")
+    assert page.locator(".hits mark").count() > 0
+    lead_.shot("11c-search")
+
     lead_.go("/questions/")
     lead_.shot("12-board")
     # Filtering swaps just the board (htmx) and keeps the filter in the address.

@@ -10,7 +10,6 @@ from evidence.api.urls import router as evidence_router
 from iqtrack.api.errors import not_found
 from notifications.api.urls import router as notifications_router
 from questions.api.urls import router as questions_router
-from questions.api.urls import urlpatterns as questions_urls
 from tokens.api.urls import router as tokens_router
 
 router = DefaultRouter()
@@ -27,7 +26,6 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(**public), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema", **public), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema", **public), name="api-redoc"),
-    *questions_urls,
     *router.urls,
     re_path(r"", not_found),  # any other path under /api/: a 404 in the one error shape
 ]

@@ -9,8 +9,7 @@ from accounts.models import Team
 from evidence.api.serializers import BriefEvidenceSerializer
 from evidence.models import Evidence
 from iqtrack.api.serializers import CharField, ChoiceField, ModelSerializer, VisibleRelatedField
-from questions.ach import evidence_weight
-from questions.choices import AchRating, Action, Confidence, Likelihood, LikelihoodWording
+from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
 from questions.models import (
     Assessment,
     Comment,
@@ -21,7 +20,6 @@ from questions.models import (
     Review,
     Transition,
 )
-from questions.search import KINDS as SEARCH_KINDS
 from questions.visibility import (
     visible_evidence,
     visible_hypotheses,
@@ -385,107 +383,3 @@ class HistoryEntrySerializer(serializers.Serializer):
     changes = HistoryChangeSerializer(many=True)
     review = HistoryReviewSerializer(allow_null=True)
     version = serializers.IntegerField(allow_null=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Analysis read-outs: the ACH matrix (questions.ach), tradecraft checks (questions.tradecraft)
-# and search (questions.search)
-# ---------------------------------------------------------------------------------------------
-
-
-class AchHypothesisSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    title = serializers.CharField()
-    inconsistency = serializers.FloatField(help_text="Weighted inconsistency: lower ranks higher.")
-    rank = serializers.IntegerField(help_text="1 = least inconsistent (ties share a rank).")
-    first = serializers.BooleanField(help_text="Among the hypotheses ranked first.")
-
-
-class AchEvidenceSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    key = serializers.CharField()
-    summary = serializers.CharField()
-    grading = serializers.CharField(help_text="Admiralty code, e.g. B2.")
-    weight = serializers.FloatField(help_text="From the grading (docs/analysis.md).")
-    diagnosticity = serializers.IntegerField(help_text="Spread of its ratings; 0 = none.")
-    linchpin = serializers.BooleanField(
-        help_text="Removing this item alone changes which hypothesis ranks first."
-    )
-
-
-class AchCellSerializer(serializers.Serializer):
-    evidence_id = serializers.IntegerField()
-    hypothesis_id = serializers.IntegerField()
-    rating = serializers.ChoiceField(AchRating.choices)
-
-
-class AchMatrixSerializer(serializers.Serializer):
-    hypotheses = AchHypothesisSerializer(many=True, help_text="In display order.")
-    evidence = AchEvidenceSerializer(many=True, help_text="The linked evidence, by date.")
-    ratings = AchCellSerializer(many=True)
-
-    @staticmethod
-    def data_of(matrix) -> dict:
-        """The plain data of a questions.ach.Matrix."""
-        scoring = matrix.scoring
-        scores = {s.hypothesis_id: s for s in scoring.scores}
-        return {
-            "hypotheses": [
-                {
-                    "id": h.pk,
-                    "key": h.key,
-                    "title": h.title,
-                    "inconsistency": scores[h.pk].inconsistency,
-                    "rank": scores[h.pk].rank,
-                    "first": h.pk in scoring.top,
-                }
-                for h in matrix.hypotheses
-            ],
-            "evidence": [
-                {
-                    "id": e.pk,
-                    "key": e.key,
-                    "summary": e.summary,
-                    "grading": e.grading,
-                    "weight": evidence_weight(e.source.reliability, e.credibility),
-                    "diagnosticity": scoring.diagnosticity.get(e.pk, 0),
-                    "linchpin": e.pk in scoring.linchpins,
-                }
-                for e in matrix.evidence
-            ],
-            "ratings": [
-                {"evidence_id": e, "hypothesis_id": h, "rating": rating}
-                for (e, h), rating in sorted(matrix.ratings.items())
-            ],
-        }
-
-
-class FindingSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    severity = serializers.ChoiceField(["blocking", "warning"])
-    message = serializers.CharField()
-    field = serializers.CharField(allow_blank=True, help_text="The field it is about, if one.")
-
-
-class TradecraftReportSerializer(serializers.Serializer):
-    ok = serializers.BooleanField(help_text="No blocking finding.")
-    findings = FindingSerializer(many=True)
-
-
-class SearchQuerySerializer(serializers.Serializer):
-    q = CharField(max_length=200, help_text="Words to find (full-text on PostgreSQL).")
-    kind = serializers.MultipleChoiceField(
-        choices=SEARCH_KINDS, required=False, help_text="Limit to these kinds (repeatable)."
-    )
-    limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
-
-
-class SearchHitSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(SEARCH_KINDS)
-    id = serializers.IntegerField()
-    title = serializers.CharField()
-    snippet = serializers.CharField(help_text="HTML: escaped text with <mark>…</mark> matches.")
-    rank = serializers.FloatField()
-    language = serializers.CharField(allow_blank=True)
-    rtl = serializers.BooleanField(help_text="The snippet is right-to-left text.")

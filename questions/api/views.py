@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from django.db import transaction
@@ -9,7 +8,6 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from iqtrack.api.base import (
     BaseViewSet,
@@ -21,7 +19,6 @@ from iqtrack.api.base import (
 )
 from iqtrack.api.schema import crud_summaries
 from questions import permissions, workflow
-from questions.ach import build_matrix
 from questions.api import serializers as s
 from questions.api.filters import (
     AssessmentFilterSet,
@@ -39,9 +36,6 @@ from questions.choices import Action
 from questions.comments import add_comment
 from questions.exceptions import FrozenVersion, NotAllowedForUser
 from questions.history import question_history
-from questions.search import KINDS as SEARCH_KINDS
-from questions.search import search
-from questions.tradecraft import check_assessment
 from questions.visibility import (
     visible_assessments,
     visible_comments,
@@ -143,18 +137,6 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     return_ = _step_endpoint(Action.RETURN, s.ReturnSerializer, "return_")
     reopen = _step_endpoint(Action.REOPEN, s.ReasonSerializer, "reopen")
     close = _step_endpoint(Action.CLOSE, s.ReasonSerializer, "close")
-
-    @extend_schema(
-        summary="Read a question's ACH matrix",
-        description="Hypotheses ranked by weighted inconsistency (Heuer), the linked evidence "
-        "with its weight, diagnosticity and whether it is a linchpin, and every rating.",
-        responses=s.AchMatrixSerializer,
-        filters=False,
-    )
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
-    def ach(self, request, pk=None):
-        matrix = build_matrix(self.get_object())
-        return Response(s.AchMatrixSerializer(s.AchMatrixSerializer.data_of(matrix)).data)
 
     @extend_schema(
         summary="Read a question's history",
@@ -308,19 +290,6 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
             save_draft(version.question, request.user, **given.validated_data)
         return self.object_response(self.refetch(version))
 
-    @extend_schema(
-        summary="Run the tradecraft checks on a version",
-        description="The same checks submission runs: blocking findings stop `submit`, "
-        "warnings are shown to the analyst and the reviewer.",
-        responses=s.TradecraftReportSerializer,
-        filters=False,
-    )
-    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
-    def checks(self, request, pk=None):
-        report = check_assessment(self.get_object())
-        findings = [dataclasses.asdict(finding) for finding in report.findings]
-        return Response(s.TradecraftReportSerializer({"ok": report.ok, "findings": findings}).data)
-
 
 @extend_schema_view(**crud_summaries("review", actions=("list", "retrieve")))
 class ReviewViewSet(ReadOnlyViewSet):
@@ -360,26 +329,3 @@ class TransitionViewSet(ReadOnlyViewSet):
     filterset_class = TransitionFilterSet
     select_related = ("question", "actor")
     ordering_fields = ["created_at"]
-
-
-class SearchView(APIView):
-    """Search across questions, evidence, sources and actors (questions.search)."""
-
-    @extend_schema(
-        summary="Search",
-        description="Ranked hits among what you may see, with a highlighted snippet.",
-        parameters=[s.SearchQuerySerializer],
-        responses=s.SearchHitSerializer(many=True),
-    )
-    def get(self, request):
-        given = s.SearchQuerySerializer(data=request.query_params)
-        given.is_valid(raise_exception=True)
-        kinds = given.validated_data.get("kind") or SEARCH_KINDS
-        hits = search(
-            request.user,
-            given.validated_data["q"],
-            kinds=kinds,
-            limit=given.validated_data["limit"],
-        )
-        rows = [{**dataclasses.asdict(hit), "rtl": hit.rtl} for hit in hits]
-        return Response(s.SearchHitSerializer(rows, many=True).data)

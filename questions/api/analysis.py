@@ -1,0 +1,319 @@
+"""The analysis in the API: a question's ACH matrix and timeline, an assessment's tradecraft
+checks, and search. Read-only; each answer comes from the domain function the pages use
+(questions.ach, questions.timeline, questions.tradecraft, questions.search) over the visibility
+querysets, so an id out of sight is a 404 and a search never returns what you may not see.
+
+Kept apart from views.py and serializers.py; registered in questions/api/urls.py.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from evidence.api.serializers import BriefActorSerializer, BriefSourceSerializer
+from evidence.choices import Corroboration
+from evidence.corroboration import origins
+from iqtrack.api.base import BaseViewSet
+from iqtrack.api.schema import AutoSchema
+from questions.ach import build_matrix, evidence_weight
+from questions.api.serializers import BriefQuestionSerializer
+from questions.choices import AchRating
+from questions.search import KINDS, MAX_QUERY_LENGTH, search
+from questions.timeline import case_questions, timeline
+from questions.tradecraft import check_assessment
+from questions.visibility import visible_assessments, visible_evidence, visible_questions
+
+# ---------------------------------------------------------------------------------------------
+# Serializers (answers only: nothing here is written)
+# ---------------------------------------------------------------------------------------------
+
+
+class AchHypothesisSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    position = serializers.IntegerField()
+    inconsistency = serializers.FloatField(
+        help_text="Weighted inconsistency: Σ points(rating) × weight(item); lower is better."
+    )
+    rank = serializers.IntegerField(help_text="1 = least inconsistent; ties share a rank.")
+    top = serializers.BooleanField(help_text="Among the hypotheses tied for first.")
+
+
+class AchEvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    summary = serializers.CharField()
+    source = BriefSourceSerializer()
+    grading = serializers.CharField(help_text="Admiralty code, e.g. B2.")
+    credibility = serializers.IntegerField()
+    corroboration = serializers.CharField()
+    single_source_or_unconfirmed = serializers.BooleanField()
+    happened = serializers.CharField(help_text="As precise as the reporting, e.g. 2023-10.")
+    weight = serializers.FloatField(help_text="Reliability weight × credibility weight.")
+    diagnosticity = serializers.IntegerField(
+        help_text="Spread of the item's ratings, 0 (no diagnostic value) to 4."
+    )
+    linchpin = serializers.BooleanField(
+        help_text="Removing this item alone would change which hypothesis ranks first."
+    )
+    repeats_id = serializers.IntegerField(
+        allow_null=True,
+        help_text="The item of this matrix this one's reporting originates from, if another.",
+    )
+
+
+class AchRatingSerializer(serializers.Serializer):
+    evidence_id = serializers.IntegerField()
+    hypothesis_id = serializers.IntegerField()
+    rating = serializers.ChoiceField(choices=AchRating.choices)
+
+
+class AchSerializer(serializers.Serializer):
+    question = BriefQuestionSerializer()
+    hypotheses = AchHypothesisSerializer(many=True, help_text="In display order.")
+    ranking = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Hypothesis ids, least inconsistent first."
+    )
+    evidence = AchEvidenceSerializer(many=True, help_text="Linked items you may see, by date.")
+    ratings = AchRatingSerializer(many=True)
+    linchpins = serializers.ListField(child=serializers.IntegerField())
+    withheld = serializers.IntegerField(
+        help_text="Linked items you may not see: counted in the scores, not listed."
+    )
+
+
+class FindingSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable, e.g. `percentage_outside_step`.")
+    severity = serializers.ChoiceField(choices=["blocking", "warning"])
+    message = serializers.CharField()
+    field = serializers.CharField(help_text="The part of the assessment at fault.")
+
+
+class TradecraftSerializer(serializers.Serializer):
+    assessment_id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    ok = serializers.BooleanField(help_text="No blocking finding: the version may be submitted.")
+    blocking = FindingSerializer(many=True)
+    warnings = FindingSerializer(many=True)
+
+
+class BriefTimelineEvidenceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    summary = serializers.CharField()
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["event", "evidence"])
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    date = serializers.DateField(source="on", allow_null=True, help_text="Earliest day allowed.")
+    precision = serializers.CharField(help_text="day, month, year, approximate, or empty.")
+    display = serializers.CharField(help_text="The date as precise as the reporting.")
+    approximate = serializers.BooleanField()
+    grading = serializers.SerializerMethodField()
+    actors = BriefActorSerializer(many=True)
+    evidence = BriefTimelineEvidenceSerializer(
+        many=True, help_text="For an event: the visible items that report it."
+    )
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_grading(self, entry) -> str:
+        """Admiralty code of an evidence entry; empty for an event."""
+        return entry.item.grading if entry.kind == "evidence" else ""
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=MAX_QUERY_LENGTH)
+    kind = serializers.ListField(
+        child=serializers.ChoiceField(choices=KINDS), required=False, allow_empty=False
+    )
+    limit = serializers.IntegerField(min_value=1, max_value=50, default=20)
+
+
+class HitSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=KINDS)
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    snippet = serializers.CharField(
+        help_text="Safe HTML: the text is escaped, and matches are wrapped in <mark>…</mark>."
+    )
+    rank = serializers.FloatField()
+    language = serializers.CharField(help_text="Language of the snippet (for lang=).")
+    rtl = serializers.BooleanField(help_text="Show the snippet right to left.")
+
+
+class SearchSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    results = HitSerializer(many=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Views
+# ---------------------------------------------------------------------------------------------
+WEAK = (Corroboration.SINGLE_SOURCE, Corroboration.UNCONFIRMED)
+
+
+def _repeats(evidence_id: int, origin_of: dict[int, int], visible: set[int]) -> int | None:
+    """The visible item this one's reporting originates from, when that is another item."""
+    origin = origin_of[evidence_id]
+    return origin if origin != evidence_id and origin in visible else None
+
+
+def _ach_answer(question, user) -> dict:
+    matrix = build_matrix(question)
+    ids = [e.id for e in matrix.evidence]
+    visible = set(visible_evidence(user).filter(pk__in=ids).values_list("pk", flat=True))
+    origin_of = origins(ids)
+    scores = {s.hypothesis_id: s for s in matrix.scoring.scores}
+    shown = [e for e in matrix.evidence if e.id in visible]
+    return {
+        "question": question,
+        "hypotheses": [
+            {
+                "id": h.id,
+                "title": h.title,
+                "position": h.position,
+                "inconsistency": scores[h.id].inconsistency,
+                "rank": scores[h.id].rank,
+                "top": h.id in matrix.scoring.top,
+            }
+            for h in matrix.hypotheses
+        ],
+        "ranking": [s.hypothesis_id for s in matrix.scoring.scores],
+        "evidence": [
+            {
+                "id": e.id,
+                "summary": e.summary,
+                "source": e.source,
+                "grading": e.grading,
+                "credibility": e.credibility,
+                "corroboration": e.corroboration,
+                "single_source_or_unconfirmed": e.corroboration in WEAK,
+                "happened": e.happened_display,
+                "weight": round(evidence_weight(e.source.reliability, e.credibility), 6),
+                "diagnosticity": matrix.scoring.diagnosticity.get(e.id, 0),
+                "linchpin": e.id in matrix.scoring.linchpins,
+                "repeats_id": _repeats(e.id, origin_of, visible),
+            }
+            for e in shown
+        ],
+        "ratings": [
+            {"evidence_id": e, "hypothesis_id": h, "rating": rating}
+            for (e, h), rating in sorted(matrix.ratings.items())
+            if e in visible
+        ],
+        "linchpins": [e for e in matrix.scoring.linchpins if e in visible],
+        "withheld": len(ids) - len(visible),
+    }
+
+
+class _AnalysisViewSet(BaseViewSet):
+    """Single answers, not lists: no filters, ordering or pages."""
+
+    filterset_class = None
+    pagination_class = None
+    filter_backends: list = []
+
+
+class QuestionAnalysisViewSet(_AnalysisViewSet):
+    """The ACH matrix and the timeline of a question you may see."""
+
+    visible = staticmethod(visible_questions)
+
+    @extend_schema(
+        summary="Read a question's ACH matrix",
+        description="Hypotheses × linked evidence with the ratings; each hypothesis's weighted "
+        "inconsistency and rank (least inconsistent first), each item's diagnosticity, and the "
+        "linchpin items (see docs/analysis.md).",
+        responses=AchSerializer,
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def ach(self, request, pk=None):
+        question = self.get_object()
+        return Response(AchSerializer(_ach_answer(question, request.user)).data)
+
+    @extend_schema(
+        summary="Read a question's timeline",
+        description="Events and evidence of the question and its sub-questions, oldest first, "
+        "with each date as precise as the reporting; only what you may see.",
+        responses=TimelineEntrySerializer(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, pk=None):
+        question = self.get_object()
+        entries = timeline(request.user, questions=case_questions(question, request.user))
+        return Response(TimelineEntrySerializer(entries, many=True).data)
+
+
+class AssessmentAnalysisViewSet(_AnalysisViewSet):
+    """The tradecraft checks of an assessment version you may see."""
+
+    visible = staticmethod(visible_assessments)
+
+    @extend_schema(
+        summary="Run the tradecraft checks on an assessment version",
+        description="Blocking findings stop a submission; warnings are for the analyst and the "
+        "reviewer (questions.tradecraft, docs/analysis.md).",
+        responses=TradecraftSerializer,
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def tradecraft(self, request, pk=None):
+        assessment = self.get_object()
+        report = check_assessment(assessment)
+        answer = {
+            "assessment_id": assessment.pk,
+            "version": assessment.version,
+            "ok": report.ok,
+            "blocking": report.blocking,
+            "warnings": report.warnings,
+        }
+        return Response(TradecraftSerializer(answer).data)
+
+
+class _OneAnswerSchema(AutoSchema):
+    """`GET /api/search/` answers one object (the query and its hits), not a paged list; a bad
+    query is a 400."""
+
+    def _is_list_view(self, serializer=None) -> bool:
+        return False
+
+    def _error_statuses(self) -> list[str]:
+        return sorted({*super()._error_statuses(), "400"})
+
+
+class SearchViewSet(_AnalysisViewSet):
+    """Full-text search over questions, evidence, sources and actors you may see."""
+
+    schema = _OneAnswerSchema()
+
+    visible = staticmethod(visible_questions)  # unused: questions.search scopes each kind
+
+    @extend_schema(
+        summary="Search",
+        description="Ranked hits across questions, evidence (original text and translation), "
+        "sources and actors, with highlighted snippets; only what you may see.",
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="The words to find."),
+            OpenApiParameter(
+                "kind", str, many=True, enum=list(KINDS), description="Repeat to narrow."
+            ),
+            OpenApiParameter("limit", int, description="1–50, default 20."),
+        ],
+        responses=SearchSerializer,
+    )
+    def list(self, request):
+        params = request.query_params
+        given_data = {key: params[key] for key in ("q", "limit") if key in params}
+        if "kind" in params:
+            given_data["kind"] = params.getlist("kind")
+        given = SearchQuerySerializer(data=given_data)
+        given.is_valid(raise_exception=True)
+        data = given.validated_data
+        hits = search(request.user, data["q"], kinds=data.get("kind") or KINDS, limit=data["limit"])
+        return Response(SearchSerializer({"query": data["q"], "results": hits}).data)

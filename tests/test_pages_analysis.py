@@ -1,0 +1,394 @@
+"""The analysis pages: ACH heatmap, tradecraft beside the assessment, search, timelines, actors,
+judgment history — what each shows, and that nobody sees what they may not."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.urls import reverse
+
+from evidence.choices import Corroboration, DatePrecision, Language, Reliability, Tlp
+from questions import workflow
+from questions.choices import AchRating, Confidence, Likelihood
+from questions.models import EvidenceLink, HypothesisRating
+from tests import factories
+from tests.stories import Cast, question_in, write_draft
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture
+def cast(lead, analyst, reviewer):
+    return Cast(lead, analyst, reviewer)
+
+
+def page(client, user, url):
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def link(question, evidence):
+    EvidenceLink.objects.create(question=question, evidence=evidence)
+    return evidence
+
+
+def rate(hypothesis, evidence, rating):
+    HypothesisRating.objects.create(hypothesis=hypothesis, evidence=evidence, rating=rating)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# ---------------------------------------------------------------------------------------------
+# ACH matrix
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def matrix(team, lead):
+    """Two hypotheses; an A1 item that argues hard against H2 (the linchpin) and a C3
+    single-source item inconsistent with both (no diagnostic value).
+
+    By hand: H1 = 1 × 0.36 = 0.36; H2 = 2 × 1.0 + 1 × 0.36 = 2.36. Without the A1 item both
+    score 0.36 and tie for first, so it alone changes the leader; without the C3 item H1 still
+    leads.
+    """
+    question = factories.QuestionFactory(team=team, created_by=lead, title="Who armed them?")
+    h1 = factories.HypothesisFactory(question=question, title="Supplied directly", position=1)
+    h2 = factories.HypothesisFactory(question=question, title="Not supplied", position=2)
+    strong = link(
+        question,
+        factories.EvidenceFactory(
+            summary="Intercepted shipping manifest",
+            source=factories.SourceFactory(reliability=Reliability.A),
+            credibility=1,
+            corroboration=Corroboration.CORROBORATED,
+            owner_team=team,
+        ),
+    )
+    weak = link(
+        question,
+        factories.EvidenceFactory(
+            summary="Anonymous forum post",
+            source=factories.SourceFactory(reliability=Reliability.C),
+            credibility=3,
+            corroboration=Corroboration.SINGLE_SOURCE,
+            owner_team=team,
+        ),
+    )
+    rate(h1, strong, AchRating.CONSISTENT)
+    rate(h2, strong, AchRating.VERY_INCONSISTENT)
+    rate(h1, weak, AchRating.INCONSISTENT)
+    rate(h2, weak, AchRating.INCONSISTENT)
+    return {"question": question, "h1": h1, "h2": h2, "strong": strong, "weak": weak}
+
+
+def _row(html: str, summary: str) -> str:
+    """The text of the matrix row that names `summary`."""
+    rows = re.findall(r"<tr[^>]*>.*?</tr>", html, flags=re.S)
+    return text_of(next(r for r in rows if summary in r))
+
+
+def test_it_shows_the_matrix_with_the_rating_word_in_every_cell(client, analyst, matrix):
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    strong = _row(html, "Intercepted shipping manifest")
+    assert "Consistent" in strong and "Very inconsistent" in strong
+    assert 'class="heat heat-very_inconsistent"' in html  # the colour repeats the word
+    assert "Supplied directly" in html and "Not supplied" in html
+
+
+def test_it_ranks_the_hypotheses_by_weighted_inconsistency_in_the_footer(client, analyst, matrix):
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    footer = text_of(re.search(r"<tfoot>.*?</tfoot>", html, flags=re.S).group(0))
+    assert re.search(r"0\.36 rank 1 \(first\).*2\.36 rank 2", footer), footer
+
+
+def test_it_marks_the_linchpin_and_the_row_with_no_diagnostic_value(client, analyst, matrix):
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    strong = _row(html, "Intercepted shipping manifest")
+    weak = _row(html, "Anonymous forum post")
+    assert "Linchpin" in strong and "Linchpin" not in weak
+    assert " 3 " in strong  # diagnosticity: consistent (+1) to very inconsistent (−2)
+    assert "no diagnostic value" in weak and "no diagnostic value" not in strong
+
+
+def test_each_row_carries_its_grading_and_single_source_flag(client, analyst, matrix):
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    strong = _row(html, "Intercepted shipping manifest")
+    weak = _row(html, "Anonymous forum post")
+    assert "A1" in strong and "C3" in weak
+    assert "Single source" in weak and "Single source" not in strong
+
+
+def test_it_flags_an_item_that_repeats_another(client, analyst, matrix):
+    echo = link(
+        matrix["question"],
+        factories.EvidenceFactory(
+            summary="Outlet repeats the manifest", derived_from=matrix["strong"]
+        ),
+    )
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    assert "Repeats another item" in _row(html, echo.summary)
+    assert "Repeats another item" not in _row(html, "Intercepted shipping manifest")
+
+
+def test_the_question_page_links_to_the_matrix(client, analyst, matrix):
+    html = page(client, analyst, reverse("questions:detail", args=[matrix["question"].pk]))
+    assert reverse("questions:ach", args=[matrix["question"].pk]) in html
+
+
+def test_an_outsider_gets_404_for_the_matrix_and_the_timeline(client, outsider, matrix):
+    client.force_login(outsider)
+    for name in ("questions:ach", "questions:timeline"):
+        assert client.get(reverse(name, args=[matrix["question"].pk])).status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------
+# Tradecraft beside the assessment
+# ---------------------------------------------------------------------------------------------
+def test_the_reviewer_sees_the_tradecraft_warnings_beside_the_version(client, cast):
+    question = question_in("in_analysis", cast)
+    write_draft(question, cast.analyst, confidence=Confidence.HIGH)  # unconfirmed items only
+    workflow.submit(question, cast.analyst)
+    html = page(client, cast.reviewer, reverse("questions:review", args=[question.pk]))
+    assert 'data-code="high_confidence_weak_evidence"' in html
+    assert "Tradecraft checks" in html
+
+
+def test_the_question_page_shows_the_blocking_findings_of_the_draft(client, cast):
+    question = question_in("in_analysis", cast)
+    write_draft(question, cast.analyst, key_judgments="It is very likely they met.")
+    html = page(client, cast.analyst, reverse("questions:detail", args=[question.pk]))
+    assert 'data-code="likelihood_terms_disagree"' in html and "Blocking" in html
+
+
+def test_a_refused_submit_shows_each_blocking_message(client, cast):
+    question = question_in("in_analysis", cast)
+    write_draft(question, cast.analyst, key_judgments="It is very likely, 90 %, they met.")
+    client.force_login(cast.analyst)
+    response = client.post(reverse("questions:action", args=[question.pk, "submit"]), follow=True)
+    html = text_of(response.content.decode())
+    assert "The text states 90 %, outside the chosen step" in html
+    assert "The text says “very likely” but the chosen step is “likely”" in html
+    question.refresh_from_db()
+    assert question.status == "in_analysis"
+
+
+def test_a_clean_version_passes_every_check(client, cast):
+    question = question_in("in_review", cast)
+    html = page(client, cast.reviewer, reverse("questions:review", args=[question.pk]))
+    assert "All checks pass." in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Judgment history
+# ---------------------------------------------------------------------------------------------
+def test_the_question_page_charts_likelihood_and_confidence_with_the_change_notes(client, cast):
+    question = question_in("in_review", cast)
+    workflow.return_(question, cast.reviewer, comment="Weigh the intercept.")
+    write_draft(
+        question,
+        cast.analyst,
+        likelihood=Likelihood.VERY_LIKELY,
+        confidence=Confidence.HIGH,
+        change_note="Raised after the intercept. " + HOSTILE,
+    )
+    html = page(client, cast.analyst, reverse("questions:detail", args=[question.pk]))
+    svg = re.search(r"<svg class=\"judgment-chart\".*?</svg>", html, flags=re.S).group(0)
+    assert svg.count("<circle") == 2 and "<polyline" in svg
+    assert "Version 1: likely (55–80 %), moderate" in svg
+    assert "Version 2: very likely (80–95 %), high" in svg
+    assert "Raised after the intercept." in html
+    assert HOSTILE not in html and "&lt;script&gt;window.__pwned" in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Search
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def searchable(team):
+    arabic = factories.EvidenceFactory(
+        summary="Al-Arouri affirmed the right to armed resistance",
+        original_language=Language.AR,
+        original_text="أكد الوفد حقه المشروع في المقاومة المسلحة",
+        translation="The delegation affirmed its right to armed resistance",
+        owner_team=team,
+    )
+    hostile = factories.EvidenceFactory(
+        summary=f"Delegation visit {HOSTILE}", original_text="", owner_team=team
+    )
+    hidden = factories.EvidenceFactory(
+        summary="Delegation visit seen by another team only",
+        tlp=Tlp.AMBER,
+        owner_team=factories.TeamFactory(name="Elsewhere", slug="elsewhere"),
+    )
+    return {"arabic": arabic, "hostile": hostile, "hidden": hidden}
+
+
+def test_the_header_has_a_search_box(client, analyst):
+    html = page(client, analyst, reverse("questions:dashboard"))
+    assert f'action="{reverse("questions:search")}"' in html and 'name="q"' in html
+
+
+def test_search_marks_an_arabic_snippet_right_to_left_and_links_to_the_item(
+    client, analyst, searchable
+):
+    html = page(client, analyst, reverse("questions:search") + "?q=المقاومة")
+    assert reverse("evidence:detail", args=[searchable["arabic"].pk]) in html
+    assert re.search(r'<div class="snippet" lang="ar" dir="rtl">[^<]*<mark>', html)
+
+
+def test_search_snippets_show_typed_markup_as_text(client, analyst, searchable):
+    html = page(client, analyst, reverse("questions:search") + "?q=delegation")
+    assert reverse("evidence:detail", args=[searchable["hostile"].pk]) in html
+    assert "<script>window" not in html and "&lt;script&gt;" in html
+    assert "<mark>" in html  # the one markup the snippet brings
+
+
+def test_search_never_shows_what_the_user_may_not_see(client, analyst, outsider, searchable):
+    html = page(client, analyst, reverse("questions:search") + "?q=delegation")
+    assert "another team only" not in html
+    html = page(client, outsider, reverse("questions:search") + "?q=delegation")
+    assert "Al-Arouri" not in html and "Delegation visit" not in html
+    assert "Nothing you may see matches." in html
+
+
+# ---------------------------------------------------------------------------------------------
+# Timelines and actors
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture
+def chronology(team, lead):
+    question = factories.QuestionFactory(team=team, created_by=lead, title="What happened?")
+    sub = factories.QuestionFactory(team=team, created_by=lead, parent=question, title="Sub?")
+    arouri = factories.ActorFactory(name="Saleh al-Arouri", affiliation="Hamas deputy head")
+    hamas = factories.ActorFactory(name="Hamas", kind="organisation")
+    arouri.affiliated_with.add(hamas)
+    meeting = link(
+        question,
+        factories.EvidenceFactory(
+            summary="Delegation met in Moscow",
+            happened_on=dt.date(2023, 10, 1),
+            happened_precision=DatePrecision.MONTH,
+            owner_team=team,
+        ),
+    )
+    meeting.actors.add(arouri)
+    founding = link(
+        sub,
+        factories.EvidenceFactory(
+            summary="Office opened",
+            happened_on=dt.date(2006, 1, 1),
+            happened_precision=DatePrecision.YEAR,
+            owner_team=team,
+        ),
+    )
+    rumour = link(
+        question,
+        factories.EvidenceFactory(
+            summary="Shipment two weeks before the attack",
+            happened_on=dt.date(2023, 9, 23),
+            happened_precision=DatePrecision.APPROXIMATE,
+            happened_text="two weeks before 7 October",
+            owner_team=team,
+        ),
+    )
+    event = factories.EventFactory(
+        title="Moscow visit", happened_on=dt.date(2023, 10, 26), happened_precision="day"
+    )
+    event.evidence.add(meeting)
+    event.actors.add(arouri)
+    hidden = factories.EvidenceFactory(
+        summary="Another team's secret sighting",
+        tlp=Tlp.AMBER,
+        owner_team=factories.TeamFactory(name="Elsewhere", slug="elsewhere"),
+    )
+    hidden.actors.add(arouri)
+    return {
+        "question": question,
+        "arouri": arouri,
+        "hamas": hamas,
+        "items": [founding, rumour, meeting],
+        "event": event,
+    }
+
+
+def test_the_question_timeline_is_chronological_with_visible_precision(client, analyst, chronology):
+    html = page(client, analyst, reverse("questions:timeline", args=[chronology["question"].pk]))
+    text = text_of(html)
+    order = [
+        text.index("2006 (year)"),  # the sub-question's evidence: the whole case
+        text.index("c. 2023-09-23 (two weeks before 7 October)"),
+        text.index("2023-10 (month)"),
+        text.index("2023-10-26"),
+    ]
+    assert order == sorted(order), text
+    assert (
+        text.index("Office opened") < text.index("Shipment two weeks") < text.index("Moscow visit")
+    )
+    assert 'class="when approximate"' in html
+
+
+def test_the_team_timeline_leaves_out_what_the_user_may_not_see(client, analyst, chronology):
+    html = page(client, analyst, reverse("questions:team_timeline"))
+    assert "Delegation met in Moscow" in html and "Moscow visit" in html
+    assert "secret sighting" not in html
+
+
+def test_an_outsider_sees_none_of_the_case_on_the_whole_timeline(client, outsider, chronology):
+    html = page(client, outsider, reverse("questions:team_timeline"))
+    assert "Delegation met in Moscow" not in html and "Office opened" not in html
+    # The event's only evidence is out of sight, so the event is too.
+    assert "Moscow visit" not in html
+
+
+def test_an_actor_page_lists_affiliations_and_visible_appearances(client, analyst, chronology):
+    html = page(client, analyst, reverse("questions:actor", args=[chronology["arouri"].pk]))
+    assert "Hamas deputy head" in html
+    assert reverse("questions:actor", args=[chronology["hamas"].pk]) in html
+    assert "Delegation met in Moscow" in html and "Moscow visit" in html
+    assert "secret sighting" not in html
+
+
+def test_the_actor_list_links_each_actor(client, analyst, chronology):
+    html = page(client, analyst, reverse("questions:actors"))
+    assert reverse("questions:actor", args=[chronology["arouri"].pk]) in html
+    assert "Saleh al-Arouri" in html
+
+
+def test_the_team_timeline_narrows_to_one_of_the_users_teams(client, analyst, team, chronology):
+    other = factories.TeamFactory(name="Second", slug="second")
+    other.members.add(analyst)
+    factories.EvidenceFactory(summary="Second team's own item", owner_team=other)
+    html = page(client, analyst, reverse("questions:team_timeline") + f"?team={team.pk}")
+    assert "Delegation met in Moscow" in html and "Second team's own item" not in html
+    html = page(client, analyst, reverse("questions:team_timeline") + f"?team={other.pk}")
+    assert "Second team&#x27;s own item" in html and "Delegation met in Moscow" not in html
+
+
+def test_the_team_timeline_refuses_a_team_that_is_not_the_users(client, analyst, outsider):
+    client.force_login(analyst)
+    foreign = outsider.teams.get()
+    url = reverse("questions:team_timeline")
+    assert client.get(url + f"?team={foreign.pk}").status_code == 404
+    assert client.get(url + "?team=abc").status_code == 404
+
+
+def test_the_analyst_sees_the_checks_above_the_assessment_editor(client, cast):
+    question = question_in("in_analysis", cast)
+    write_draft(question, cast.analyst, key_judgments="Roughly 70 % likely they met.")
+    html = page(client, cast.analyst, reverse("questions:assessment", args=[question.pk]))
+    assert 'data-code="likelihood_terms_disagree"' not in html  # "likely" is the chosen step
+    assert "All checks pass." in html
+
+
+def test_the_editor_lists_a_blocking_finding_before_submission(client, cast):
+    question = question_in("in_analysis", cast)
+    write_draft(question, cast.analyst, key_judgments="It is almost certain, 99 %, they met.")
+    html = page(client, cast.analyst, reverse("questions:assessment", args=[question.pk]))
+    assert 'data-code="percentage_outside_step"' in html
+    assert 'data-code="likelihood_terms_disagree"' in html
