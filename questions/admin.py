@@ -124,9 +124,20 @@ class QuestionAdmin(DomainAdmin):
         ("reviewer", admin.RelatedOnlyFieldListFilter),
     )
     search_fields = ("title", "body", "key")
-    autocomplete_fields = ("parent", "team", "assignee", "reviewer")
+    autocomplete_fields = ("parent", "team")
     # Status changes only through questions.workflow (which writes the Transition).
-    readonly_fields = ("status", "status_changed_at", "created_by", "created_at", "updated_at")
+    # Assignment and status change only through questions.workflow (assign checks roles, team
+    # and the two-person rule and writes a Transition), so the admin shows them read-only.
+    readonly_fields = (
+        "status",
+        "assignee",
+        "reviewer",
+        "due_at",
+        "status_changed_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("key", "title", "body", "parent", "team")}),
         ("Tasking", {"fields": ("priority", "tlp", "assignee", "reviewer", "due_at")}),

@@ -86,6 +86,8 @@ class Question(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "due_at"]),
+            # The reminder sweep: how long a question has been in review, open or assessed.
+            models.Index(fields=["status", "status_changed_at"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["reviewer", "status"]),
