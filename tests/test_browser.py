@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from playwright import sync_api
 
 from questions import workflow
 from questions.choices import Action, Status
 from questions.models import Question
 from tests import factories
-
-sync_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = os.environ.get("IQTRACK_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screenshots"
@@ -31,9 +30,6 @@ ARABIC = "التقى وفد من حماس بمسؤولين روس في موسك�
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not shutil.which(CHROMIUM), reason="Chromium is missing: run `make browser`"
-    ),
 ]
 
 
@@ -53,6 +49,8 @@ def browser() -> Iterator:
 
 
 def _chromium() -> Iterator:
+    # A missing browser fails the suite rather than skipping the journey: `make test` installs it.
+    assert shutil.which(CHROMIUM), f"{CHROMIUM} is missing: run `make browser`"
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,

@@ -12,9 +12,6 @@ from django.core.management.base import CommandError
 
 from accounts.choices import Role
 from accounts.models import Team, has_role
-
-pytest.importorskip("questions.casefile")  # the command imports the seed case through it
-
 from questions.management.commands.load_demo import DEMO_PASSWORD
 from questions.models import Question
 

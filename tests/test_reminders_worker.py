@@ -119,7 +119,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory) -> Iterator[PrivateRedis]:
     if shutil.which("redis-server") is None:
-        pytest.skip("redis-server is not installed")
+        pytest.fail("redis-server is not installed: the broker-down tests start a private one")
     server = PrivateRedis(tmp_path_factory.mktemp("redis"))
     server.start()
     yield server

@@ -21,8 +21,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("questions.casefile")  # load_demo imports the seed case through it
-
 from questions.management.commands.load_demo import DEMO_PASSWORD
 
 pytestmark = [
