@@ -35,12 +35,11 @@ from notifications.choices import Kind, ReminderState
 from notifications.models import DEFAULT_THRESHOLDS, Reminder, TeamReminderPolicy, Thresholds
 from notifications.outbox import Candidate, claim, claimable, record
 from notifications.transitions import CATCH_UP, transition_candidates
-from questions.choices import Status
+from questions.choices import UNFINISHED, Status
 from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
 
 # The analyst holds the question in these states; the lead is answerable in all unfinished ones.
 WITH_ANALYST = (Status.ASSIGNED, Status.IN_ANALYSIS)
-UNFINISHED = (Status.OPEN, Status.ASSIGNED, Status.IN_ANALYSIS, Status.IN_REVIEW)
 
 Policies = dict[int, Thresholds]
 

@@ -17,6 +17,16 @@ class Status(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# Asked and not yet answered: a question in these states can be overdue (pages, API filter and
+# reminders all mean this by "overdue").
+UNFINISHED: tuple[str, ...] = (
+    Status.OPEN,
+    Status.ASSIGNED,
+    Status.IN_ANALYSIS,
+    Status.IN_REVIEW,
+)
+
+
 class Action(models.TextChoices):
     """The workflow's verbs; the API and the pages use the same words."""
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
@@ -11,6 +13,7 @@ from simple_history.models import HistoricalRecords
 from evidence.choices import Tlp
 from evidence.models import Evidence, choice_check, natural_key_field
 from questions.choices import (
+    UNFINISHED,
     AchRating,
     Action,
     AssessmentState,
@@ -97,6 +100,14 @@ class Question(models.Model):
         return self.title
 
     # The assessment versions that the workflow and the pages ask about.
+    @staticmethod
+    def overdue_condition(now: datetime) -> models.Q:
+        """Past its due date and not yet answered (UNFINISHED): one meaning of "overdue"."""
+        return models.Q(status__in=UNFINISHED, due_at__lt=now)
+
+    def is_overdue_at(self, now: datetime) -> bool:
+        return self.due_at is not None and self.due_at < now and self.status in UNFINISHED
+
     def latest_assessment(self) -> Assessment | None:
         return self.assessments.order_by("-version").first()
 

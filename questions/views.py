@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
-from notifications.reminders import UNFINISHED
 from questions import assessments, permissions, workflow
 from questions.choices import Action, AssessmentState, Status
 from questions.comments import add_comment
@@ -63,8 +62,7 @@ def _questions(user):
 
 
 def _overdue(questions):
-    # "Overdue" means what the reminders mean by it: past due and not finished.
-    return questions.filter(due_at__lte=timezone.now(), status__in=UNFINISHED)
+    return questions.filter(Question.overdue_condition(timezone.now()))
 
 
 def _columns(questions):
@@ -84,9 +82,7 @@ def _lead_teams(user):
 def _mark_overdue(questions):
     now = timezone.now()
     for question in questions:
-        question.is_overdue = bool(
-            question.due_at and question.due_at <= now and question.status in UNFINISHED
-        )
+        question.is_overdue = question.is_overdue_at(now)
     return questions
 
 

@@ -1,5 +1,4 @@
 import django_filters
-from django.db.models import Q
 from django.utils import timezone
 
 from iqtrack.api.filters import BaseFilterSet, BooleanFilter, DateTimeFilter, IdFilter
@@ -16,7 +15,6 @@ from questions.models import (
 )
 
 # A due date only matters while the question is still being worked on.
-UNFINISHED = (Status.OPEN, Status.ASSIGNED, Status.IN_ANALYSIS, Status.IN_REVIEW)
 
 
 class QuestionFilterSet(BaseFilterSet):
@@ -45,7 +43,7 @@ class QuestionFilterSet(BaseFilterSet):
     def filter_overdue(self, queryset, name, value):
         if value is None:
             return queryset
-        late = Q(status__in=UNFINISHED, due_at__lt=timezone.now())
+        late = Question.overdue_condition(timezone.now())
         return queryset.filter(late) if value else queryset.exclude(late)
 
 
