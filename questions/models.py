@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.signals import m2m_changed
 from django.dispatch import receiver
@@ -186,6 +187,19 @@ class HypothesisRating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.evidence} / {self.hypothesis}: {self.get_rating_display()}"
+
+    def clean(self) -> None:
+        # ACH rates the evidence of a question against that question's hypotheses only.
+        if (
+            self.hypothesis_id
+            and self.evidence_id
+            and not EvidenceLink.objects.filter(
+                question_id=self.hypothesis.question_id, evidence_id=self.evidence_id
+            ).exists()
+        ):
+            raise ValidationError(
+                {"evidence": "Link this evidence to the hypothesis's question before rating it."}
+            )
 
 
 class Assessment(models.Model):
