@@ -202,6 +202,13 @@ CASES = {
         what="no entry in evidence has key 'e9'",
         at="evidence: e9",
     ),
+    "rating of evidence the question does not link": Bad(
+        old="    evidence_links:\n      - evidence: e1\n",
+        new="",
+        where="questions[0].hypotheses[0].ratings[0].evidence",
+        what="which question 'q1' does not link",
+        at="- evidence: e1",
+    ),
     "parent loop": Bad(
         old="  - key: q1\n    title",
         new="  - key: q1\n    parent: q2\n    title",

@@ -191,7 +191,29 @@ def validate_tree(tree: Any, file: Path) -> tuple[CaseData | None, list[Issue]]:
     if data is not None:
         validator.issues.extend(check_references(data, file))
         validator.issues.extend(_unique_across_questions(data, file))
+        validator.issues.extend(_ratings_of_linked_evidence(data, file))
     return data, validator.issues
+
+
+def _ratings_of_linked_evidence(data: CaseData, file: Path) -> list[Issue]:
+    """ACH rates a question's own evidence: a rated item must be linked to the question."""
+    issues = []
+    for question in data["questions"]:
+        linked = {link.values["evidence"] for link in question.values["evidence_links"]}
+        for hypothesis in question.values["hypotheses"]:
+            for rating in hypothesis.values["ratings"]:
+                if rating.values["evidence"] not in linked:
+                    where, line = rating.place("evidence")
+                    issues.append(
+                        Issue(
+                            file,
+                            line,
+                            where,
+                            f"rates {rating.values['evidence']!r}, which question "
+                            f"{question.key!r} does not link (add it to its evidence_links)",
+                        )
+                    )
+    return issues
 
 
 def _unique_across_questions(data: CaseData, file: Path) -> list[Issue]:
