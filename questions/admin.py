@@ -254,7 +254,7 @@ class AssessmentAdmin(DomainAdmin):
     list_select_related = ("question", "author")
     list_filter = ("state", "likelihood", "confidence", "tlp")
     search_fields = ("question__title", "key_judgments", "change_note")
-    autocomplete_fields = ("question", "cited_evidence")
+    autocomplete_fields = ("question", "hypothesis", "cited_evidence")
     readonly_fields = (
         "state",
         "author",

@@ -23,7 +23,7 @@ from questions import permissions
 from questions.audit import lock_question, save_attributed
 from questions.choices import Confidence, Likelihood, LikelihoodWording
 from questions.exceptions import ValidationFailed
-from questions.models import Assessment, EvidenceLink, Question
+from questions.models import Assessment, EvidenceLink, Hypothesis, Question
 from questions.tradecraft import check_assessment
 
 
@@ -50,6 +50,7 @@ def content_payload(assessment: Assessment) -> dict[str, Any]:
         "likelihood": assessment.likelihood,
         "likelihood_wording": assessment.likelihood_wording,
         "confidence": assessment.confidence,
+        "hypothesis": assessment.hypothesis.key if assessment.hypothesis_id else None,
         "cited_evidence": sorted(assessment.cited_evidence.values_list("key", flat=True)),
         "change_note": assessment.change_note,
     }
@@ -83,6 +84,7 @@ def save_draft(
     confidence: str | _Unchanged = UNCHANGED,
     cited_evidence: Iterable[Evidence | int] | _Unchanged = UNCHANGED,
     change_note: str | _Unchanged = UNCHANGED,
+    hypothesis: Hypothesis | int | _Unchanged | None = UNCHANGED,
 ) -> Assessment:
     """Write the analyst's draft: the current one, or a new version after a frozen one.
 
@@ -102,6 +104,10 @@ def save_draft(
         fields = {name: value for name, value in fields.items() if value is not UNCHANGED}
         if change_note is not UNCHANGED:
             fields["change_note"] = change_note
+        if hypothesis is not UNCHANGED:
+            fields["hypothesis_id"] = (
+                hypothesis.pk if isinstance(hypothesis, Hypothesis) else hypothesis
+            )
         cited_ids = None if cited_evidence is UNCHANGED else _ids(cited_evidence)
         errors = _field_errors(locked, fields, cited_ids)
         if errors:
@@ -154,6 +160,7 @@ def _editable_version(question: Question, author) -> tuple[Assessment, bool, Ass
         likelihood=latest.likelihood,
         likelihood_wording=latest.likelihood_wording,
         confidence=latest.confidence,
+        hypothesis_id=latest.hypothesis_id,
     )
     return revision, True, latest
 
@@ -177,6 +184,14 @@ def _field_errors(
     for name in ("key_judgments", "change_note"):
         if name in fields and not isinstance(fields[name], str):
             errors[name] = ["This must be text."]
+    # The judgment backs one of this question's own hypotheses (or none said).
+    supported = fields.get("hypothesis_id")
+    if supported is not None and not (
+        isinstance(supported, int)
+        and not isinstance(supported, bool)
+        and Hypothesis.objects.filter(pk=supported, question=question).exists()
+    ):
+        errors["hypothesis"] = ["Choose one of this question's hypotheses."]
     if cited_ids:
         unlinked = cited_ids - set(
             EvidenceLink.objects.filter(question=question, evidence_id__in=cited_ids).values_list(

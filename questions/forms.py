@@ -183,6 +183,13 @@ class AssessmentForm(forms.Form):
         required=False,
         help_text="About the quality of the evidence and reasoning, not the likelihood.",
     )
+    hypothesis = forms.ModelChoiceField(
+        label="Hypothesis the judgment supports",
+        queryset=None,
+        required=False,
+        empty_label="None stated",
+        help_text="Tradecraft warns when the ACH matrix ranks another hypothesis first.",
+    )
     cited_evidence = forms.ModelMultipleChoiceField(
         label="Evidence this assessment rests on",
         queryset=None,
@@ -195,9 +202,13 @@ class AssessmentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, evidence, **kwargs):
+    def __init__(self, *args, evidence, hypotheses, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["cited_evidence"].queryset = evidence
+        self.fields["hypothesis"].queryset = hypotheses
+        # Numbered as the ACH matrix numbers them (H1, H2, … in the question's order).
+        numbers = {h.pk: n for n, h in enumerate(hypotheses, start=1)}
+        self.fields["hypothesis"].label_from_instance = lambda h: f"H{numbers[h.pk]} · {h.title}"
         self.fields["cited_evidence"].label_from_instance = lambda e: f"[{e.grading}] {e}"
 
     def likelihood_steps(self):

@@ -142,6 +142,14 @@ class Hypothesis(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def label(self) -> str:
+        """ "H2 · title": numbered in the question's order, as the ACH matrix numbers them."""
+        order = list(
+            Hypothesis.objects.filter(question_id=self.question_id).values_list("pk", flat=True)
+        )
+        return f"H{order.index(self.pk) + 1} · {self.title}"
+
 
 class EvidenceLink(models.Model):
     """Evidence bearing on a question, with why it matters."""
@@ -217,6 +225,16 @@ class Assessment(models.Model):
         max_length=12, choices=LikelihoodWording.choices, default=LikelihoodWording.PRIMARY
     )
     confidence = models.CharField(max_length=10, choices=Confidence.choices, blank=True)
+    # Which ACH hypothesis the key judgment backs (one of the question's own; see
+    # questions.assessments), so tradecraft can warn when the matrix ranks another first.
+    hypothesis = models.ForeignKey(
+        Hypothesis,
+        verbose_name="hypothesis the judgment supports",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supporting_assessments",
+    )
     cited_evidence = models.ManyToManyField(Evidence, blank=True, related_name="citing_assessments")
     change_note = models.TextField(
         blank=True,
@@ -278,6 +296,7 @@ class Assessment(models.Model):
         "likelihood",
         "likelihood_wording",
         "confidence",
+        "hypothesis_id",
         "change_note",
     )
 

@@ -303,9 +303,7 @@ def check_assessment(assessment) -> Report:
         *check_marking(assessment.tlp, cited),
         *check_high_confidence_support(assessment.confidence, cited),
         *check_independent_origins(assessment.confidence, cited),
-        *check_agrees_with_ach(
-            getattr(assessment, "hypothesis_id", None), matrix.scoring.top, titles
-        ),
+        *check_agrees_with_ach(assessment.hypothesis_id, matrix.scoring.top, titles),
         *check_change_note(assessment.version, assessment.change_note or ""),
     ]
     return Report(tuple(findings))

@@ -468,11 +468,17 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "likelihood": base.likelihood,
             "likelihood_wording": base.likelihood_wording,
             "confidence": base.confidence,
+            "hypothesis": base.hypothesis_id,
             "cited_evidence": list(base.cited_evidence.all()),
             "change_note": base.change_note if base.state == AssessmentState.DRAFT else "",
         }
     evidence = _linked_evidence(question, request.user)
-    form = AssessmentForm(request.POST or None, initial=initial, evidence=evidence)
+    form = AssessmentForm(
+        request.POST or None,
+        initial=initial,
+        evidence=evidence,
+        hypotheses=question.hypotheses.all(),
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -483,6 +489,7 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 likelihood=data["likelihood"] or None,
                 likelihood_wording=data["likelihood_wording"],
                 confidence=data["confidence"],
+                hypothesis=data["hypothesis"],
                 cited_evidence=list(data["cited_evidence"]),
                 change_note=data["change_note"],
             )
@@ -526,12 +533,20 @@ def _last_return(question: Question):
 
 def _version_text(assessment: Assessment | None) -> dict[str, str]:
     if assessment is None:
-        return {"judgments": "", "likelihood": "", "confidence": "", "cited": "", "note": ""}
+        return {
+            "judgments": "",
+            "likelihood": "",
+            "confidence": "",
+            "hypothesis": "",
+            "cited": "",
+            "note": "",
+        }
     cited = assessment.cited_evidence.select_related("source").order_by("pk")
     return {
         "judgments": assessment.key_judgments,
         "likelihood": likelihood_words(assessment),
         "confidence": confidence_words(assessment),
+        "hypothesis": assessment.hypothesis.label if assessment.hypothesis else "",
         "cited": "\n".join(f"[{e.grading}] {e.summary}" for e in cited),
         "note": assessment.change_note,
     }
@@ -548,6 +563,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "judgments": "Key judgments",
         "likelihood": "Likelihood",
         "confidence": "Confidence",
+        "hypothesis": "Supports",
         "cited": "Cited evidence",
         "note": "What changed and why",
     }

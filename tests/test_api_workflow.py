@@ -132,6 +132,30 @@ def test_it_takes_a_question_from_draft_to_assessed(team, lead, analyst, reviewe
     assert [t["action"] for t in steps] == ["publish", "assign", "start", "submit", "approve"]
 
 
+def test_the_analyst_records_the_supported_hypothesis_through_the_api(cast):
+    question = question_in(Status.IN_ANALYSIS, cast)
+    draft = write_draft(question, cast.analyst)
+    supported = factories.HypothesisFactory(question=question, title="Iran armed Hamas")
+    elsewhere = factories.HypothesisFactory(question__team=question.team)
+    as_analyst = client_for(cast.analyst)
+    url = f"/api/assessments/{draft.pk}/"
+
+    refused = as_analyst.patch(url, {"hypothesis_id": elsewhere.pk}, format="json")
+    assert list(assert_error(refused, 400)["fields"]) == ["hypothesis"]
+    saved = as_analyst.patch(url, {"hypothesis_id": supported.pk}, format="json")
+    assert saved.status_code == 200, saved.json()
+    assert saved.json()["hypothesis"] == {
+        "id": supported.pk,
+        "key": supported.key,
+        "title": "Iran armed Hamas",
+        "question_id": question.pk,
+    }
+    cleared = as_analyst.patch(url, {"hypothesis_id": None}, format="json")
+    assert cleared.json()["hypothesis"] is None
+    draft.refresh_from_db()
+    assert draft.hypothesis is None
+
+
 def test_it_returns_a_version_with_a_comment_and_takes_the_revision(cast):
     question = question_in(Status.IN_REVIEW, cast)
     as_reviewer, as_analyst = client_for(cast.reviewer), client_for(cast.analyst)

@@ -352,6 +352,40 @@ def test_the_analyst_drafts_then_submits(client, in_analysis, analyst):
     assert "probable (55–80 %)" in html and "moderate confidence" in html
 
 
+def test_the_analyst_says_which_hypothesis_the_judgment_supports(client, in_analysis, analyst):
+    evidence = _linked_evidence(in_analysis)
+    first = factories.HypothesisFactory(question=in_analysis, title="Russia armed Hamas")
+    second = factories.HypothesisFactory(question=in_analysis, title="Iran armed Hamas")
+    elsewhere = factories.HypothesisFactory(title="Someone else's")
+    url = reverse("questions:assessment", args=[in_analysis.pk])
+    client.force_login(analyst)
+    form = client.get(url).content.decode()
+    assert "Hypothesis the judgment supports" in form
+    assert "H1 · Russia armed Hamas" in form and "H2 · Iran armed Hamas" in form
+    assert "Someone else" not in form
+    data = {
+        "key_judgments": "Weapons likely came through Iran.",
+        "likelihood": "5",
+        "likelihood_wording": "primary",
+        "confidence": "moderate",
+        "cited_evidence": [evidence.pk],
+    }
+
+    refused = client.post(url, {**data, "hypothesis": elsewhere.pk})
+    assert refused.status_code == 200 and not in_analysis.assessments.exists()
+    client.post(url, {**data, "hypothesis": second.pk})
+    assert in_analysis.assessments.get().hypothesis == second
+    assert f'<option value="{second.pk}" selected>' in client.get(url).content.decode()
+    client.post(url, {**data, "hypothesis": second.pk, "submit": "1"})
+
+    page = client.get(reverse("questions:detail", args=[in_analysis.pk])).content.decode()
+    assert "<dt>Supports</dt><dd>H2 · Iran armed Hamas</dd>" in page
+    client.force_login(in_analysis.reviewer)
+    review = client.get(reverse("questions:review", args=[in_analysis.pk])).content.decode()
+    assert "Supports" in review and "H2 · Iran armed Hamas" in review
+    assert first.supporting_assessments.count() == 0
+
+
 def test_submitting_an_incomplete_draft_shows_what_is_missing(client, in_analysis, analyst):
     client.force_login(analyst)
     response = client.post(

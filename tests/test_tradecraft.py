@@ -7,7 +7,11 @@ import pytest
 from evidence.choices import Corroboration as C
 from evidence.choices import Reliability
 from questions import tradecraft as tc
-from questions.choices import Confidence, Likelihood
+from questions.assessments import save_draft
+from questions.choices import AchRating, Confidence, Likelihood, Status
+from questions.models import HypothesisRating
+from tests import factories
+from tests.stories import Cast, question_in, write_draft
 
 STRONG = tc.CitedItem(Reliability.B, 2, C.CORROBORATED)
 SINGLE = tc.CitedItem(Reliability.B, 2, C.SINGLE_SOURCE)
@@ -98,6 +102,31 @@ def test_it_warns_when_the_judgment_contradicts_the_top_ranked_hypothesis():
     assert codes(tc.check_agrees_with_ach(2, frozenset({1}), titles)) == ["contradicts_ach"]
     assert tc.check_agrees_with_ach(1, frozenset({1}), titles) == []
     assert tc.check_agrees_with_ach(None, frozenset({1}), titles) == []
+
+
+@pytest.mark.django_db
+def test_a_version_warns_when_its_supported_hypothesis_is_not_the_matrix_leader(
+    lead, analyst, reviewer
+):
+    question = question_in(Status.IN_ANALYSIS, Cast(lead, analyst, reviewer))
+    leader, trailer = factories.HypothesisFactory.create_batch(2, question=question)
+    draft = write_draft(question, analyst)
+    for evidence in draft.cited_evidence.all():
+        HypothesisRating.objects.create(
+            hypothesis=leader, evidence=evidence, rating=AchRating.CONSISTENT
+        )
+        HypothesisRating.objects.create(
+            hypothesis=trailer, evidence=evidence, rating=AchRating.INCONSISTENT
+        )
+
+    against = tc.check_assessment(save_draft(question, analyst, hypothesis=trailer))
+    agreeing = tc.check_assessment(save_draft(question, analyst, hypothesis=leader))
+    unstated = tc.check_assessment(save_draft(question, analyst, hypothesis=None))
+
+    assert "contradicts_ach" in codes(against.warnings)
+    assert leader.title in next(f.message for f in against.warnings if f.field == "hypothesis")
+    assert "contradicts_ach" not in codes(agreeing.findings)
+    assert "contradicts_ach" not in codes(unstated.findings)
 
 
 def test_it_warns_when_a_new_version_has_no_change_note():

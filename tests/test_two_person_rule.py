@@ -297,6 +297,8 @@ SQLITE_PROBE = textwrap.dedent(
                                           .update(state="approved", content_hash="x")),
         "frozen_edit": refused(lambda: Assessment.objects.filter(pk=version.pk)
                                .update(key_judgments="rewritten")),
+        "frozen_hypothesis": refused(lambda: Assessment.objects.filter(pk=version.pk)
+                                     .update(hypothesis=question.hypotheses.first())),
         "honest_review_refused": refused(review(people["reviewer"])),
     }
     from questions import workflow
@@ -335,6 +337,7 @@ def test_the_embedded_sqlite_database_enforces_the_same_rules(tmp_path):
         "review_by_unassigned": True,
         "approve_without_review": True,
         "frozen_edit": True,
+        "frozen_hypothesis": True,
         "honest_review_refused": False,
         "approved": True,
         "review_update": True,

@@ -68,6 +68,36 @@ class TestDrafting:
 
         assert list(refused.value.errors) == ["cited_evidence"]
 
+    def test_it_records_which_of_the_questions_hypotheses_the_judgment_supports(self, cast):
+        question = question_in(Status.IN_ANALYSIS, cast)
+        first, second = factories.HypothesisFactory.create_batch(2, question=question)
+
+        draft = write_draft(question, cast.analyst, hypothesis=first)
+        assert draft.hypothesis == first
+        again = save_draft(question, cast.analyst, hypothesis=second.pk)
+        assert Assessment.objects.get(pk=again.pk).hypothesis == second
+        save_draft(question, cast.analyst, key_judgments="Left the hypothesis alone.")
+        assert Assessment.objects.get(pk=again.pk).hypothesis == second  # left out = unchanged
+        save_draft(question, cast.analyst, hypothesis=None)
+        assert Assessment.objects.get(pk=again.pk).hypothesis is None
+
+    @pytest.mark.parametrize("given", ["another question's", "unknown id", "text"])
+    def test_it_refuses_a_hypothesis_that_is_not_the_questions_own(self, cast, given):
+        question = question_in(Status.IN_ANALYSIS, cast)
+        draft = write_draft(question, cast.analyst)
+        elsewhere = factories.HypothesisFactory()
+        value = {"another question's": elsewhere, "unknown id": 10**9, "text": "H1"}[given]
+
+        with pytest.raises(ValidationFailed) as refused:
+            save_draft(question, cast.analyst, hypothesis=value, key_judgments="Changed.")
+
+        assert list(refused.value.errors) == ["hypothesis"]
+        draft.refresh_from_db()
+        assert (draft.hypothesis, draft.key_judgments) == (
+            None,
+            "We assess that the meeting took place.",
+        )
+
     def test_only_the_assigned_analyst_drafts_and_only_in_analysis(self, cast):
         analysing = question_in(Status.IN_ANALYSIS, cast)
         in_review = question_in(Status.IN_REVIEW, cast)
@@ -93,6 +123,17 @@ class TestRevisions:
         assert v2.key_judgments == v1.key_judgments
         assert set(v2.cited_evidence.all()) == set(v1.cited_evidence.all())
         assert (v1.state, v1.likelihood) == (AssessmentState.RETURNED, Likelihood.LIKELY)
+
+    def test_the_next_version_starts_supporting_the_same_hypothesis(self, cast):
+        question = question_in(Status.IN_ANALYSIS, cast)
+        supported = factories.HypothesisFactory(question=question)
+        write_draft(question, cast.analyst, hypothesis=supported)
+        workflow.submit(question, cast.analyst)
+        workflow.return_(question, cast.reviewer, comment="Weigh the Iranian channel.")
+
+        v2 = save_draft(question, cast.analyst, change_note="Weighed it.")
+
+        assert (v2.version, v2.hypothesis) == (2, supported)
 
     def test_a_second_version_goes_to_review_only_with_a_change_note(self, cast):
         question = returned_question(cast)
@@ -134,6 +175,12 @@ class TestFrozenVersions:
         with pytest.raises(FrozenVersion):
             frozen.save()
 
+    def test_the_model_refuses_to_change_the_supported_hypothesis(self, frozen):
+        frozen.hypothesis = factories.HypothesisFactory(question=frozen.question)
+
+        with pytest.raises(FrozenVersion):
+            frozen.save()
+
     def test_the_model_refuses_to_change_the_cited_evidence(self, frozen, cast):
         extra = link_evidence(frozen.question, cast.analyst, count=1)[0]
 
@@ -159,6 +206,15 @@ class TestFrozenVersions:
     def test_the_database_refuses_a_direct_update_of_a_frozen_version(self, frozen, change):
         with pytest.raises(IntegrityError), transaction.atomic():
             Assessment.objects.filter(pk=frozen.pk).update(**change)
+
+    def test_the_database_refuses_a_direct_change_of_the_supported_hypothesis(self, frozen):
+        other = factories.HypothesisFactory(question=frozen.question)
+        versions = Assessment.objects.filter(pk=frozen.pk)
+
+        with pytest.raises(IntegrityError), transaction.atomic():
+            versions.update(hypothesis=other)
+        versions.update(hypothesis=None)  # no change at all is still allowed
+        assert versions.get().hypothesis is None
 
     def test_the_database_refuses_direct_changes_to_its_citations(self, frozen, cast):
         through = Assessment.cited_evidence.through
@@ -209,6 +265,24 @@ class TestContentHash:
             assert content_hash(changed) != original, field
             assert not signature_holds(changed), field
 
+    def test_it_covers_the_supported_hypothesis(self, cast):
+        question = question_in(Status.IN_ANALYSIS, cast)
+        first, second = factories.HypothesisFactory.create_batch(2, question=question)
+        draft = write_draft(question, cast.analyst)
+        hashes = [content_hash(draft)]
+
+        for hypothesis in (first, second, None):
+            draft = save_draft(question, cast.analyst, hypothesis=hypothesis)
+            hashes.append(content_hash(draft))
+
+        assert content_payload(draft)["hypothesis"] is None
+        assert hashes[0] == hashes[3]
+        assert len(set(hashes[:3])) == 3
+        assert (
+            content_payload(save_draft(question, cast.analyst, hypothesis=first))["hypothesis"]
+            == first.key
+        )
+
     def test_it_covers_the_cited_evidence(self, cast):
         question = question_in(Status.IN_ANALYSIS, cast)
         draft = write_draft(question, cast.analyst)
@@ -232,6 +306,7 @@ class TestContentHash:
             "likelihood",
             "likelihood_wording",
             "confidence",
+            "hypothesis",
             "cited_evidence",
             "change_note",
         }

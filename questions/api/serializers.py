@@ -218,6 +218,9 @@ class AssessmentSerializer(serializers.ModelSerializer):
     cited_evidence = BriefEvidenceSerializer(
         many=True, read_only=True, help_text="The cited evidence that you may see."
     )
+    hypothesis = BriefHypothesisSerializer(
+        read_only=True, allow_null=True, help_text="The hypothesis the key judgment supports."
+    )
 
     class Meta:
         model = Assessment
@@ -231,6 +234,7 @@ class AssessmentSerializer(serializers.ModelSerializer):
             "likelihood",
             "likelihood_wording",
             "confidence",
+            "hypothesis",
             "cited_evidence",
             "change_note",
             "tlp",
@@ -255,6 +259,14 @@ class AssessmentDraftSerializer(serializers.Serializer):
     )
     likelihood_wording = ChoiceField(LikelihoodWording.choices, required=False)
     confidence = ChoiceField(Confidence.choices, required=False, allow_blank=True)
+    hypothesis_id = related_id(
+        Hypothesis,
+        visible_hypotheses,
+        "hypothesis",
+        required=False,
+        allow_null=True,
+        help_text="One of the question's hypotheses that the key judgment supports, or null.",
+    )
     cited_evidence_ids = related_id(
         Evidence,
         visible_evidence,

@@ -253,7 +253,7 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
     visible = staticmethod(visible_assessments)
     serializer_class = s.AssessmentSerializer
     filterset_class = AssessmentFilterSet
-    select_related = ("question", "author")
+    select_related = ("question", "author", "hypothesis")
     ordering_fields = ["version", "created_at", "updated_at", "submitted_at", "approved_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     etag = True
