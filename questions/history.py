@@ -21,6 +21,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import QuerySet
 
 from evidence.models import Evidence
 from questions.choices import Action, Status
@@ -114,16 +115,31 @@ class _Labels:
     def related(self, model: type[models.Model], pk: Any) -> str:
         if pk is None:
             return EMPTY
-        key = (model, pk)
-        if key not in self._cache:
-            obj = model._default_manager.filter(pk=pk).first()
+        if (model, pk) not in self._cache:
+            self.prime(model, {pk})
+        return self._cache[(model, pk)]
+
+    def prime(self, model: type[models.Model], pks: Iterable[Any]) -> None:
+        """Look up every label of `model` among `pks` not yet known, in one query."""
+        missing = {pk for pk in pks if pk is not None and (model, pk) not in self._cache}
+        if not missing:
+            return
+        found = model._default_manager.in_bulk(missing)
+        for pk in missing:
+            obj = found.get(pk)
             if obj is None:
-                self._cache[key] = f"#{pk} (deleted)"
+                label = f"#{pk} (deleted)"
             elif model is get_user_model():
-                self._cache[key] = display_user(obj)
+                label = display_user(obj)
             else:
-                self._cache[key] = str(obj)
-        return self._cache[key]
+                label = str(obj)
+            self._cache[(model, pk)] = label
+
+    def prime_records(self, model: type[models.Model], records: list[Any]) -> None:
+        """Every label the history rows of `model` may show, one query per related model."""
+        for f in model._meta.concrete_fields:
+            if f.is_relation:
+                self.prime(f.related_model, {getattr(r, f.attname) for r in records})
 
     def value(self, model_field: models.Field, value: Any) -> str:
         if value is None or value == "":
@@ -142,7 +158,7 @@ class _Track:
     """How one model's history rows belong to the story."""
 
     model: type[models.Model]
-    records: Iterable[Any]
+    records: QuerySet
     subject: Callable[[Any], str]
     skip: set[str] = field(default_factory=set)
     tell_creation: bool = True
@@ -277,8 +293,17 @@ class _Story:
             self._add_track(track)
 
     def _add_track(self, track: _Track) -> None:
-        records = sorted(track.records, key=lambda r: (r.history_date, r.history_id))
+        records = sorted(
+            track.records.select_related("history_user"),
+            key=lambda r: (r.history_date, r.history_id),
+        )
+        # Labels for every related object these rows name, fetched up front: the story's query
+        # count depends on the kinds of things in it, not on how many edits it tells.
+        self.labels.prime_records(track.model, records)
+        if track.model is Evidence:
+            self.labels.prime(Evidence, {r.id for r in records})
         cited = _cited_evidence(records) if track.model is Assessment else {}
+        self.labels.prime(Evidence, set().union(*cited.values()))
         by_object: dict[Any, list[Any]] = defaultdict(list)
         for record in records:
             by_object[record.id].append(record)

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from questions import workflow
@@ -245,3 +246,23 @@ def test_timestamps_follow_the_clock(cast):
         ("transition", dt.timedelta(hours=2)),
     ]
     assert timezone.is_aware(told[-1].at)
+
+
+def test_the_story_takes_the_same_queries_however_many_edits_it_tells(cast, team):
+    def story_queries(edits: int) -> tuple[int, int]:
+        question = question_in(Status.IN_REVIEW, cast)
+        for n in range(edits):
+            editor = factories.UserFactory()
+            hypothesis = factories.HypothesisFactory(question=question, title=f"H{n}")
+            hypothesis.title = f"H{n}, revised"
+            save_attributed(hypothesis, editor, reason="reworded")
+            item = factories.EvidenceFactory()
+            EvidenceLink.objects.create(question=question, evidence=item)
+        with CaptureQueriesContext(connection) as queries:
+            story = question_history(question)
+        return len(queries), len(story)
+
+    few_queries, few_entries = story_queries(1)
+    many_queries, many_entries = story_queries(12)
+    assert many_entries > few_entries
+    assert many_queries == few_queries
