@@ -23,10 +23,9 @@ import pytest
 
 from questions.management.commands.load_demo import DEMO_PASSWORD
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)"),
-]
+# Reads /proc to see the three processes; iqtrack's machines are Linux, so no skip here: a
+# smoke test that quietly skipped would hide a broken `make run`.
+pytestmark = [pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 240  # migrate + load_demo + three processes on a busy two-core machine
