@@ -105,6 +105,12 @@ class Evidence(models.Model):
         related_name="evidence",
         help_text="The team that recorded the item (TLP:AMBER+STRICT stays within it).",
     )
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="TLP:RED only: the people who may see the item; nobody else does.",
+    )
     derived_from = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -122,7 +128,7 @@ class Evidence(models.Model):
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(m2m_fields=[actors], excluded_fields=["search_vector"])
+    history = HistoricalRecords(m2m_fields=[actors, recipients], excluded_fields=["search_vector"])
 
     class Meta:
         ordering = ["happened_on", "id"]
@@ -141,6 +147,11 @@ class Evidence(models.Model):
             ),
             fuzzy_date_check("happened"),
             fuzzy_date_check("reported"),
+            # TLP:AMBER+STRICT means "within the owning team": without one, nobody could see it.
+            models.CheckConstraint(
+                condition=~models.Q(tlp=Tlp.AMBER_STRICT, owner_team__isnull=True),
+                name="evidence_evidence_strict_has_owner_team",
+            ),
         ]
         indexes = [models.Index(fields=["happened_on"]), models.Index(fields=["tlp"])]
 

@@ -62,12 +62,28 @@ class Question(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="reviewed_questions"
     )
     due_at = models.DateTimeField("due", null=True, blank=True)
+    # Who may see the question beyond its team (questions/visibility.py applies them):
+    # TLP:RED — only the named recipients; TLP:AMBER — also the teams it is shared with.
+    recipients = models.ManyToManyField(
+        User,
+        blank=True,
+        related_name="+",
+        help_text="TLP:RED only: the people who may see the question; nobody else does.",
+    )
+    shared_with = models.ManyToManyField(
+        "accounts.Team",
+        blank=True,
+        related_name="shared_questions",
+        help_text="TLP:AMBER only: other teams that may see the question.",
+    )
     status_changed_at = models.DateTimeField(null=True, blank=True)
     # Kept up to date by a PostgreSQL trigger (questions/migrations); NULL on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["search_vector"])
+    history = HistoricalRecords(
+        m2m_fields=[recipients, shared_with], excluded_fields=["search_vector"]
+    )
 
     class Meta:
         ordering = ["-priority", "due_at", "id"]

@@ -1,24 +1,30 @@
 """Who may see what: the one home of read scoping.
 
-Every entry point that lists or fetches domain objects (the API, the pages, exports) starts from
-these querysets; an object outside them does not exist for that user (the API answers 404).
+Every entry point that lists, counts, searches or fetches domain objects (the API, the pages,
+search, timelines, actor pages, history, notifications, the admin for non-superusers) starts
+from these querysets; an object outside them does not exist for that user (the API answers 404).
 
-Done:
-- questions: those of the user's teams (member or lead) and those they are the analyst or the
-  reviewer of; everything hanging off a question (hypotheses, assessments, reviews, comments,
-  transitions, evidence links) follows its question;
-- evidence: linked to a visible question, recorded by the user or for one of the user's teams,
-  or marked TLP:CLEAR / TLP:GREEN;
+Grants, then the markings' restrictions on top (TLP 2.0, docs/security.md):
+
+- questions: those of the user's teams (member or lead), those they are the analyst or the
+  reviewer of, TLP:AMBER ones shared with one of their teams, TLP:CLEAR / TLP:GREEN ones for
+  every signed-in user, and TLP:RED ones naming them as a recipient; then TLP:RED is withheld
+  from everyone not named, and TLP:AMBER+STRICT from everyone outside the owning team;
+- everything hanging off a question (hypotheses, comments, transitions) follows its question;
+  evidence links and ratings need their evidence visible too; an assessment version needs every
+  item it cites visible (it carries the most restrictive marking of what it cites, so its
+  audience is the narrowest of theirs) and, when TLP:AMBER+STRICT, the owning team; reviews
+  follow their assessment;
+- evidence: TLP:CLEAR / TLP:GREEN for every signed-in user; otherwise recorded by the user or
+  for one of their teams, or linked to a question they have a need-to-know grant for (team,
+  assignment, sharing — not the public grant of a TLP:GREEN question, which would open every
+  TLP:AMBER item linked to it to everyone), or naming them as a TLP:RED recipient; then TLP:RED
+  is withheld from everyone not named, and TLP:AMBER+STRICT from everyone outside the owning team;
 - events: those with no evidence, or with at least one visible evidence item;
 - sources and actors: reference data, visible to every signed-in user;
 - teams: the user's own; users: the members and leads of the user's teams, and the user;
-- API tokens and notifications: one's own only (superusers included: they are personal);
+- API tokens: one's own; notifications: one's own, about a question one may still see;
 - superusers see everything; anonymous users see nothing.
-
-Not done yet (the TLP issue): the restrictions a marking adds on top of the grants above —
-TLP:RED only for its named recipients, TLP:AMBER+STRICT only within the owning team, and the
-question's own TLP. They belong in `_tlp_withheld_evidence` / `_tlp_withheld_questions`, which
-every function here already applies.
 """
 
 from __future__ import annotations
@@ -59,18 +65,32 @@ def team_ids(user) -> QuerySet:
     return Team.objects.filter(Q(members=user) | Q(lead=user)).values("pk")
 
 
-def _tlp_withheld_questions(user) -> Q | None:
-    """Questions a TLP marking hides from `user` despite the grants. Not done yet: None."""
-    return None
+def _named_in(model, user) -> QuerySet:
+    """Ids of the `model` rows (Question or Evidence) naming `user` as a TLP:RED recipient."""
+    through = model.recipients.through
+    return through.objects.filter(user=user).values(f"{model._meta.model_name}_id")
 
 
-def _tlp_withheld_evidence(user) -> Q | None:
-    """Evidence a TLP marking hides from `user` despite the grants. Not done yet: None."""
-    return None
+def _withheld(model, user, owning_team: str) -> Q:
+    """Rows whose marking hides them from `user` whatever the grants: TLP:RED not naming them,
+    TLP:AMBER+STRICT outside the owning team (`owning_team` is the field naming it)."""
+    return (Q(tlp=Tlp.RED) & ~Q(pk__in=_named_in(model, user))) | (
+        Q(tlp=Tlp.AMBER_STRICT) & ~Q(**{f"{owning_team}__in": team_ids(user)})
+    )
 
 
-def _without(queryset: QuerySet, withheld: Q | None) -> QuerySet:
-    return queryset if withheld is None else queryset.exclude(withheld)
+def _need_to_know_questions(user) -> QuerySet:
+    """Ids of the questions `user` may see by team, assignment, sharing or naming — every grant
+    but the public one of TLP:CLEAR/GREEN — after the markings' restrictions."""
+    shared = Question.shared_with.through.objects.filter(team__in=team_ids(user))
+    grants = (
+        Q(team__in=team_ids(user))
+        | Q(assignee=user)
+        | Q(reviewer=user)
+        | Q(tlp=Tlp.AMBER, pk__in=shared.values("question_id"))
+        | Q(tlp=Tlp.RED, pk__in=_named_in(Question, user))
+    )
+    return Question.objects.filter(grants).exclude(_withheld(Question, user, "team")).values("pk")
 
 
 def visible_questions(user) -> QuerySet[Question]:
@@ -78,8 +98,9 @@ def visible_questions(user) -> QuerySet[Question]:
         return Question.objects.none()
     if _sees_all(user):
         return Question.objects.all()
-    grants = Q(team__in=team_ids(user)) | Q(assignee=user) | Q(reviewer=user)
-    return _without(Question.objects.filter(grants), _tlp_withheld_questions(user))
+    return Question.objects.filter(
+        Q(pk__in=_need_to_know_questions(user)) | Q(tlp__in=SHAREABLE_TLP)
+    )
 
 
 def visible_evidence(user) -> QuerySet[Evidence]:
@@ -87,14 +108,15 @@ def visible_evidence(user) -> QuerySet[Evidence]:
         return Evidence.objects.none()
     if _sees_all(user):
         return Evidence.objects.all()
-    linked = EvidenceLink.objects.filter(question__in=visible_questions(user)).values("evidence")
+    linked = EvidenceLink.objects.filter(question__in=_need_to_know_questions(user))
     grants = (
         Q(tlp__in=SHAREABLE_TLP)
         | Q(owner_team__in=team_ids(user))
         | Q(created_by=user)
-        | Q(pk__in=linked)
+        | Q(pk__in=linked.values("evidence_id"))
+        | Q(tlp=Tlp.RED, pk__in=_named_in(Evidence, user))
     )
-    return _without(Evidence.objects.filter(grants), _tlp_withheld_evidence(user))
+    return Evidence.objects.filter(grants).exclude(_withheld(Evidence, user, "owner_team"))
 
 
 def visible_sources(user) -> QuerySet[Source]:
@@ -133,11 +155,20 @@ def visible_hypothesis_ratings(user) -> QuerySet[HypothesisRating]:
 
 
 def visible_assessments(user) -> QuerySet[Assessment]:
-    return Assessment.objects.filter(question__in=visible_questions(user))
+    if _signed_in(user) and _sees_all(user):
+        return Assessment.objects.all()
+    cites_unseen = Assessment.cited_evidence.through.objects.exclude(
+        evidence__in=visible_evidence(user)
+    ).values("assessment_id")
+    return (
+        Assessment.objects.filter(question__in=visible_questions(user))
+        .exclude(pk__in=cites_unseen)
+        .exclude(Q(tlp=Tlp.AMBER_STRICT) & ~Q(question__team__in=team_ids(user)))
+    )
 
 
 def visible_reviews(user) -> QuerySet[Review]:
-    return Review.objects.filter(assessment__question__in=visible_questions(user))
+    return Review.objects.filter(assessment__in=visible_assessments(user))
 
 
 def visible_comments(user) -> QuerySet[Comment]:
@@ -154,6 +185,19 @@ def visible_teams(user) -> QuerySet[Team]:
     if _sees_all(user):
         return Team.objects.all()
     return Team.objects.filter(pk__in=team_ids(user))
+
+
+def shareable_teams(user) -> QuerySet[Team]:
+    """Teams `user` may share a TLP:AMBER question with: every team. A team's name is not
+    secret inside one iqtrack; what the team sees is (visible_teams)."""
+    return Team.objects.all() if _signed_in(user) else Team.objects.none()
+
+
+def recipient_candidates(user) -> QuerySet:
+    """People `user` may name as TLP:RED recipients: every active user — a distribution often
+    crosses teams. Their names are not secret inside one iqtrack; what they see is."""
+    User = get_user_model()
+    return User.objects.filter(is_active=True) if _signed_in(user) else User.objects.none()
 
 
 def visible_users(user) -> QuerySet:
@@ -179,4 +223,6 @@ def visible_tokens(user) -> QuerySet[ApiToken]:
 def visible_notifications(user) -> QuerySet[Notification]:
     if not _signed_in(user):
         return Notification.objects.none()
-    return Notification.objects.filter(recipient=user)
+    # A notice's text names its question: once the question is out of sight (a marking or a
+    # team changed), so is the notice.
+    return Notification.objects.filter(recipient=user, question__in=visible_questions(user))

@@ -31,6 +31,7 @@ from questions.assessments import content_hash, submission_errors
 from questions.audit import lock_question, save_attributed
 from questions.choices import Action, AssessmentState, ReviewDecision, Status
 from questions.exceptions import TransitionConflict, ValidationFailed
+from questions.markings import assignee_marking_errors
 from questions.models import Question, Review, Transition
 from questions.signals import question_transitioned
 
@@ -194,6 +195,10 @@ def assignment_errors(
             "The reviewer wrote a version of this assessment and cannot review it "
             "(two-person rule)."
         ]
+    for field, messages in assignee_marking_errors(
+        question, analyst=analyst, reviewer=reviewer
+    ).items():
+        errors.setdefault(field, messages)
     if due_at is not None and due_at <= timezone.now():
         errors["due_at"] = ["The due date must be in the future."]
     unchanged = (

@@ -118,15 +118,43 @@ def test_it_shows_evidence_by_link_team_or_marking(cast, outsider):
     assert_error(client_for(outsider).get(f"/api/evidence/{hidden.pk}/"), 404)
 
 
-def test_it_shows_evidence_to_whoever_recorded_it_whatever_its_marking(analyst, outsider):
+def test_it_shows_evidence_to_whoever_recorded_it_up_to_its_marking(analyst, outsider):
     source = factories.SourceFactory()
     made = client_for(analyst).post(
-        "/api/evidence/", {"source_id": source.pk, "summary": "From a contact.", "tlp": "red"}
+        "/api/evidence/", {"source_id": source.pk, "summary": "From a contact.", "tlp": "amber"}
     )
 
     assert made.status_code == 201, made.json()
     assert client_for(analyst).get(f"/api/evidence/{made.json()['id']}/").status_code == 200
     assert_error(client_for(outsider).get(f"/api/evidence/{made.json()['id']}/"), 404)
+
+
+def test_red_evidence_goes_to_its_named_recipients_only(analyst, reviewer, outsider):
+    source = factories.SourceFactory()
+    unnamed = client_for(analyst).post(
+        "/api/evidence/", {"source_id": source.pk, "summary": "From a contact.", "tlp": "red"}
+    )
+    without_me = client_for(analyst).post(
+        "/api/evidence/",
+        {"source_id": source.pk, "summary": "x", "tlp": "red", "recipient_ids": [reviewer.pk]},
+    )
+    made = client_for(analyst).post(
+        "/api/evidence/",
+        {
+            "source_id": source.pk,
+            "summary": "From a contact.",
+            "tlp": "red",
+            "recipient_ids": [analyst.pk, outsider.pk],
+        },
+    )
+
+    assert list(assert_error(unnamed, 400)["fields"]) == ["recipient_ids"]
+    assert list(assert_error(without_me, 400)["fields"]) == ["recipient_ids"]
+    assert made.status_code == 201, made.json()
+    item = made.json()["id"]
+    assert client_for(outsider).get(f"/api/evidence/{item}/").status_code == 200
+    # The analyst's own teammate is not named: for them the item does not exist.
+    assert_error(client_for(reviewer).get(f"/api/evidence/{item}/"), 404)
 
 
 def test_it_shows_only_the_visible_evidence_inside_an_event(analyst):

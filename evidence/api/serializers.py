@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
 from accounts.models import Team
 from evidence.models import Actor, Event, Evidence, Source
 from iqtrack.api.serializers import ModelSerializer, VisibleRelatedField
+from questions.markings import evidence_marking_errors
 from questions.visibility import (
+    recipient_candidates,
     visible_actors,
     visible_evidence,
     visible_sources,
@@ -141,6 +144,16 @@ class EvidenceSerializer(ModelSerializer):
         write_only=True,
         help_text="The team recording the item (one of yours).",
     )
+    recipients = BriefUserSerializer(many=True, read_only=True)
+    recipient_ids = VisibleRelatedField(
+        source="recipients",
+        visible=recipient_candidates,
+        queryset=get_user_model().objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="TLP:RED only: the people who may see the item (include yourself).",
+    )
     derived_from_id = VisibleRelatedField(
         source="derived_from",
         visible=visible_evidence,
@@ -188,6 +201,8 @@ class EvidenceSerializer(ModelSerializer):
             "tlp",
             "owner_team",
             "owner_team_id",
+            "recipients",
+            "recipient_ids",
             "derived_from_id",
             "actors",
             "actor_ids",
@@ -195,6 +210,8 @@ class EvidenceSerializer(ModelSerializer):
             "created_by",
             *TIMESTAMPS,
         ]
+        marking_rules = staticmethod(evidence_marking_errors)
+        marking_relations = ("recipients",)
 
     def not_validated(self) -> list[str]:
         return ["created_by"]

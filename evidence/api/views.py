@@ -85,7 +85,7 @@ class EvidenceViewSet(ModelViewSet):
     ordering_fields = ["happened_on", "reported_on", "credibility", "created_at", "updated_at"]
 
     def get_prefetches(self):
-        return ["actors"]
+        return ["actors", "recipients"]
 
     def perform_create(self, serializer):
         owner_team = serializer.validated_data.get("owner_team")

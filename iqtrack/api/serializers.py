@@ -112,6 +112,11 @@ class ModelSerializer(serializers.ModelSerializer):
 
     `Meta.create_only` names model fields set when the object is made and fixed after (e.g. a
     hypothesis's question): on updates they are optional and may only repeat the current value.
+
+    `Meta.marking_rules` (optional) checks a TLP marking with the many-to-many relations it
+    depends on (questions.markings): `(candidate, actor=..., **relations) -> {field: [msg]}`;
+    `Meta.marking_relations` names those relations. A change of marking that does not restate
+    them keeps only what the new marking has a use for (questions.markings).
     """
 
     serializer_field_mapping = {
@@ -145,6 +150,41 @@ class ModelSerializer(serializers.ModelSerializer):
             candidate.full_clean(exclude=self.not_validated())
         except DjangoValidationError as error:
             raise serializers.ValidationError(self._rename(error)) from None
+        if getattr(self.Meta, "marking_rules", None) is not None:
+            attrs = self._check_marking(candidate, attrs)
+        return attrs
+
+    def _check_marking(self, candidate, attrs: dict) -> dict:
+        from questions.markings import kept_when_marking_changes
+
+        names = self.Meta.marking_relations
+        relations = {
+            name: list(attrs[name])
+            if name in attrs
+            else (list(getattr(self.instance, name).all()) if self.instance is not None else [])
+            for name in names
+        }
+        if self.instance is not None and candidate.tlp != self.instance.tlp:
+            kept = dict(
+                zip(
+                    ("recipients", "shared_with"),
+                    kept_when_marking_changes(
+                        candidate.tlp,
+                        recipients=relations.get("recipients", []),
+                        shared_with=relations.get("shared_with", []),
+                    ),
+                    strict=True,
+                )
+            )
+            for name in names:
+                if name not in attrs:
+                    relations[name] = attrs[name] = kept[name]
+        request = self.context.get("request")
+        errors = self.Meta.marking_rules(
+            candidate, actor=getattr(request, "user", None), **relations
+        )
+        if errors:
+            raise serializers.ValidationError(self._rename(DjangoValidationError(errors)))
         return attrs
 
     def _keep_create_only(self, attrs: dict) -> dict:

@@ -10,6 +10,7 @@ from evidence.api.serializers import BriefEvidenceSerializer
 from evidence.models import Evidence
 from iqtrack.api.serializers import CharField, ChoiceField, ModelSerializer, VisibleRelatedField
 from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
+from questions.markings import question_marking_errors
 from questions.models import (
     Assessment,
     Comment,
@@ -21,6 +22,8 @@ from questions.models import (
     Transition,
 )
 from questions.visibility import (
+    recipient_candidates,
+    shareable_teams,
     visible_evidence,
     visible_hypotheses,
     visible_questions,
@@ -86,6 +89,27 @@ class QuestionSerializer(ModelSerializer):
     reviewer = BriefUserSerializer(
         read_only=True, allow_null=True, help_text="The reviewer (set by `assign`)."
     )
+    recipients = BriefUserSerializer(many=True, read_only=True)
+    recipient_ids = VisibleRelatedField(
+        source="recipients",
+        visible=recipient_candidates,
+        queryset=User.objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="TLP:RED only: the people who may see the question (include yourself, "
+        "the analyst and the reviewer).",
+    )
+    shared_with = BriefTeamSerializer(many=True, read_only=True)
+    shared_with_ids = VisibleRelatedField(
+        source="shared_with",
+        visible=shareable_teams,
+        queryset=Team.objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+        help_text="TLP:AMBER only: other teams that may see the question.",
+    )
 
     class Meta:
         model = Question
@@ -101,6 +125,10 @@ class QuestionSerializer(ModelSerializer):
             "priority",
             "status",
             "tlp",
+            "recipients",
+            "recipient_ids",
+            "shared_with",
+            "shared_with_ids",
             "created_by",
             "assignee",
             "reviewer",
@@ -116,6 +144,8 @@ class QuestionSerializer(ModelSerializer):
         # Moving a question to another team, or changing its due date outside `assign`, is not
         # an edit.
         create_only = ("team", "due_at")
+        marking_rules = staticmethod(question_marking_errors)
+        marking_relations = ("recipients", "shared_with")
 
     def not_validated(self) -> list[str]:
         return ["created_by", "assignee", "reviewer"]

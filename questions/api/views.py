@@ -104,6 +104,9 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     def get_serializer_class(self):
         return s.QuestionSerializer if self.action == "list" else s.QuestionDetailSerializer
 
+    def get_prefetches(self):
+        return ["recipients", "shared_with"]
+
     def get_serializer_context(self):
         user = self.request.user
         return {
