@@ -63,3 +63,4 @@ class EmailState(models.TextChoices):
     DIGEST = "digest", "Waiting for the daily digest"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed (gave up after retries)"
+    WITHHELD = "withheld", "Not sent: the person may no longer see the question"

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
@@ -23,6 +24,7 @@ from notifications import messages
 from notifications.choices import DEFAULT_DELIVERY, Delivery, EmailState, ReminderState
 from notifications.models import Notification, NotificationPreference, Reminder
 from notifications.outbox import claim_lease
+from questions.visibility import seen_by_recipient, visible_notifications
 
 # After this many failed attempts an email is given up (the in-app notification stays).
 MAX_EMAIL_ATTEMPTS = 5
@@ -79,6 +81,12 @@ def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
         if not batch:
             return []
         deliveries = deliveries_for((r.recipient_id, r.kind) for r in batch)
+        # A notice names its question: only for someone who may (still) see it.
+        seeing = set(
+            Reminder.objects.filter(pk__in=[r.pk for r in batch])
+            .filter(seen_by_recipient(r.recipient for r in batch))
+            .values_list("pk", flat=True)
+        )
         notifications = [
             Notification(
                 recipient=r.recipient,
@@ -90,7 +98,9 @@ def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
                 email_state=_email_state(r.recipient, deliveries[(r.recipient_id, r.kind)]),
             )
             for r in batch
-            if r.recipient.is_active and deliveries[(r.recipient_id, r.kind)] != Delivery.OFF
+            if r.recipient.is_active
+            and r.pk in seeing
+            and deliveries[(r.recipient_id, r.kind)] != Delivery.OFF
         ]
         Notification.objects.bulk_create(notifications)
         Reminder.objects.filter(claimed_by=token, state=ReminderState.RECORDED).update(
@@ -110,7 +120,16 @@ def _claim_emails(state: str, now: datetime, ids: Iterable[int] | None = None) -
     if ids is not None:
         waiting = waiting.filter(pk__in=list(ids))
     claimed = waiting.update(email_claimed_by=token, email_claimed_at=now)
-    return token if claimed else None
+    if not claimed:
+        return None
+    # Between the notice and its email a marking may have changed: no email about a question
+    # its recipient may no longer see (the inbox hides the notice too, questions.visibility).
+    mine = Notification.objects.filter(email_claimed_by=token)
+    recipients = get_user_model().objects.filter(pk__in=mine.values("recipient_id"))
+    mine.exclude(seen_by_recipient(recipients)).update(
+        email_state=EmailState.WITHHELD, email_claimed_by=None, email_claimed_at=None
+    )
+    return token
 
 
 def _settle(
@@ -199,11 +218,11 @@ def send_digests(now: datetime) -> int:
 # The inbox
 # ---------------------------------------------------------------------------------------------
 def inbox(user) -> QuerySet[Notification]:
-    return Notification.objects.filter(recipient=user).select_related("question")
+    return visible_notifications(user).select_related("question")
 
 
 def unread_count(user) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+    return visible_notifications(user).filter(read_at__isnull=True).count()
 
 
 def mark_read(user, notification_id: int, now: datetime | None = None) -> bool:

@@ -37,6 +37,7 @@ from notifications.outbox import Candidate, claim, claimable, record
 from notifications.transitions import CATCH_UP, transition_candidates
 from questions.choices import UNFINISHED, Status
 from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
+from questions.visibility import visible_questions
 
 # The analyst holds the question in these states; the lead is answerable in all unfinished ones.
 WITH_ANALYST = (Status.ASSIGNED, Status.IN_ANALYSIS)
@@ -270,6 +271,14 @@ def preview(now: datetime | None = None) -> list[Preview]:
         for key, c in candidates.items()
         if key not in known
     ]
+    # As delivery would: nothing about a question its recipient may not see.
+    seen = set()
+    for user in {r.recipient for r in waiting + fresh}:
+        questions_of = {r.question_id for r in waiting + fresh if r.recipient_id == user.pk}
+        visible = visible_questions(user).filter(pk__in=questions_of)
+        seen |= {(user.pk, pk) for pk in visible.values_list("pk", flat=True)}
+    waiting = [r for r in waiting if (r.recipient_id, r.question_id) in seen]
+    fresh = [r for r in fresh if (r.recipient_id, r.question_id) in seen]
     deliveries = delivery.deliveries_for((r.recipient_id, r.kind) for r in waiting + fresh)
     return [
         Preview(

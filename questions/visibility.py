@@ -29,6 +29,8 @@ Grants, then the markings' restrictions on top (TLP 2.0, docs/security.md):
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
@@ -136,6 +138,18 @@ def visible_events(user) -> QuerySet[Event]:
     with_visible = through.filter(evidence__in=visible_evidence(user)).values("event")
     with_any = through.values("event")
     return Event.objects.filter(Q(pk__in=with_visible) | ~Q(pk__in=with_any))
+
+
+def seen_by_recipient(
+    users: Iterable, *, recipient: str = "recipient", question: str = "question"
+) -> Q:
+    """Rows (notices) whose `recipient` may see their `question` — for a batch addressed to
+    several people, in one query: the notifications' check at delivery, since a marking or a
+    team may have changed between deciding on a notice and sending it."""
+    condition = Q(pk__in=[])
+    for user in {u.pk: u for u in users}.values():
+        condition |= Q(**{recipient: user.pk, f"{question}__in": visible_questions(user)})
+    return condition
 
 
 def visible_hypotheses(user) -> QuerySet[Hypothesis]:

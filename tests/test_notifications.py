@@ -324,12 +324,43 @@ def test_the_email_of_a_tlp_red_question_withholds_its_content(
     step, question, lead, analyst, reviewer
 ):
     Question.objects.filter(pk=question.pk).update(tlp=Tlp.RED)
+    question.recipients.set([lead, analyst, reviewer])
     assign(step, question, lead, analyst, reviewer)
     email = mail.outbox[0]
     assert "Did Russia arm Hamas?" not in email.subject + email.body
     assert question.key in email.subject
     assert "TLP:RED" in email.body
     assert "Did Russia arm Hamas?" in Notification.objects.filter(recipient=analyst).get().text
+
+
+def test_nobody_outside_a_red_distribution_hears_of_the_question(
+    step, question, lead, analyst, reviewer, outsider
+):
+    """A reopening is told to the lead, analyst and reviewer — but a TLP:RED question that does
+    not name its team's lead is not told to the lead: no notice, no text, no email."""
+    Question.objects.filter(pk=question.pk).update(tlp=Tlp.RED)
+    question.recipients.set([analyst, reviewer, outsider])
+    assign(step, question, lead, analyst, reviewer)
+    step(question, Action.REOPEN, outsider, Status.IN_ANALYSIS, comment="New reporting")
+
+    assert lead.pk not in set(Notification.objects.values_list("recipient", flat=True))
+    assert lead.email not in {m.to[0] for m in mail.outbox}
+    assert told(Kind.REOPENED) == ["analyst", "reviewer"]
+
+
+def test_a_notice_is_not_emailed_once_its_question_is_out_of_sight(
+    step, question, lead, analyst, reviewer
+):
+    delivery.set_preference(analyst, Kind.ASSIGNED, Delivery.DIGEST)
+    assign(step, question, lead, analyst, reviewer)
+    # Later, the question goes TLP:RED without naming the analyst (say, reassigned meanwhile).
+    Question.objects.filter(pk=question.pk).update(tlp=Tlp.RED)
+    question.recipients.set([lead])
+
+    assert delivery.send_digests(timezone.now()) == 0
+    assert Notification.objects.get(recipient=analyst).email_state == EmailState.WITHHELD
+    assert not delivery.inbox(analyst).exists()
+    assert delivery.unread_count(analyst) == 0
 
 
 # ---------------------------------------------------------------------------------------------
