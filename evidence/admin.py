@@ -13,6 +13,7 @@ from django.http import HttpRequest
 
 from evidence.models import Actor, Event, Evidence, Source
 from iqtrack.admin_base import DomainAdmin
+from questions.markings import evidence_marking_errors
 
 DATES_AS_WRITTEN = (
     ("happened_text", "happened_on", "happened_precision"),
@@ -69,8 +70,10 @@ class EvidenceAdmin(DomainAdmin):
         "actors__name",
     )
     autocomplete_fields = ("source", "derived_from", "owner_team")
-    filter_horizontal = ("actors",)
+    filter_horizontal = ("actors", "recipients")
     readonly_fields = ("grading", "created_by", "created_at", "updated_at")
+    marking_rules = staticmethod(evidence_marking_errors)
+    marking_relations = ("recipients",)
     fieldsets = (
         (None, {"fields": ("key", "source", "summary")}),
         (
@@ -80,7 +83,16 @@ class EvidenceAdmin(DomainAdmin):
         ("When", {"fields": DATES_AS_WRITTEN}),
         (
             "Grading and handling",
-            {"fields": ("credibility", "grading", "corroboration", "tlp", "owner_team")},
+            {
+                "fields": (
+                    "credibility",
+                    "grading",
+                    "corroboration",
+                    "tlp",
+                    "owner_team",
+                    "recipients",
+                )
+            },
         ),
         ("Links", {"fields": ("derived_from", "actors", "notes")}),
         ("Record", {"fields": ("created_by", "created_at", "updated_at")}),

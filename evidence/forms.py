@@ -8,6 +8,8 @@ from django import forms
 
 from evidence.choices import RTL_LANGUAGES, DatePrecision, Reliability
 from evidence.models import Evidence, Source
+from questions.markings import add_marking_errors, evidence_marking_errors
+from questions.visibility import recipient_candidates
 
 
 class DateInput(forms.DateInput):
@@ -70,6 +72,7 @@ class EvidenceForm(forms.ModelForm):
             "corroboration",
             "tlp",
             "owner_team",
+            "recipients",
             "notes",
         ]
         labels = {
@@ -86,11 +89,13 @@ class EvidenceForm(forms.ModelForm):
             "credibility": "Credibility of the information (Admiralty 1–6)",
             "tlp": "Handling (TLP 2.0)",
             "owner_team": "Recording team",
+            "recipients": "Named recipients (TLP:RED)",
         }
         help_texts = {
             "happened_on": "For a month or a year, any day in it: it is stored as the first.",
             "happened_text": "The words the source uses, e.g. “two weeks before the attack”.",
             "reported_text": "",
+            "recipients": "TLP:RED only: the people who may see the item, you included.",
         }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),
@@ -103,8 +108,10 @@ class EvidenceForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, sources, questions, teams, **kwargs):
+    def __init__(self, *args, user, sources, questions, teams, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["recipients"].queryset = recipient_candidates(user).order_by("username")
         self.fields["source"].queryset = sources
         self.fields["source"].label_from_instance = source_label
         self.fields["owner_team"].queryset = teams
@@ -130,6 +137,12 @@ class EvidenceForm(forms.ModelForm):
                 self.add_error(f"{prefix}_on", "Give the date this precision applies to.")
             elif day:
                 data[f"{prefix}_on"] = _start_of(day, precision)
+        if data.get("tlp"):
+            candidate = Evidence(tlp=data["tlp"], owner_team=data.get("owner_team"))
+            errors = evidence_marking_errors(
+                candidate, actor=self.user, recipients=data.get("recipients") or []
+            )
+            add_marking_errors(self, errors)
         return data
 
 

@@ -75,6 +75,7 @@ def _form(request: HttpRequest, **kwargs) -> EvidenceForm:
     ]
     return EvidenceForm(
         request.POST or None,
+        user=user,
         sources=visible_sources(user),
         questions=visible_questions(user).filter(pk__in=linkable),
         teams=teams,

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 
 from iqtrack.admin_base import ConstraintCheckedForm, DomainAdmin
 from questions.choices import AssessmentState
+from questions.markings import question_marking_errors
 from questions.models import (
     Assessment,
     Comment,
@@ -125,6 +126,9 @@ class QuestionAdmin(DomainAdmin):
     )
     search_fields = ("title", "body", "key")
     autocomplete_fields = ("parent", "team")
+    filter_horizontal = ("recipients", "shared_with")
+    marking_rules = staticmethod(question_marking_errors)
+    marking_relations = ("recipients", "shared_with")
     # Status changes only through questions.workflow (which writes the Transition).
     # Assignment and status change only through questions.workflow (assign checks roles, team
     # and the two-person rule and writes a Transition), so the admin shows them read-only.

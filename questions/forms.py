@@ -14,7 +14,9 @@ from questions.choices import (
     LikelihoodWording,
     Priority,
 )
+from questions.markings import add_marking_errors, question_marking_errors
 from questions.models import Hypothesis, Question
+from questions.visibility import recipient_candidates, shareable_teams
 
 User = get_user_model()
 
@@ -38,12 +40,25 @@ class QuestionForm(forms.ModelForm):
 
     class Meta:
         model = Question
-        fields = ["title", "body", "parent", "team", "priority", "tlp", "due_at"]
+        fields = [
+            "title",
+            "body",
+            "parent",
+            "team",
+            "priority",
+            "tlp",
+            "recipients",
+            "shared_with",
+            "due_at",
+        ]
         labels = {"title": "Question", "body": "Background and scope", "parent": "Key question"}
         help_texts = {
             "parent": "Leave empty for a key intelligence question; choose one to make this "
             "a sub-question of it.",
             "tlp": "Who may see the question (Traffic Light Protocol 2.0).",
+            "recipients": "TLP:RED only: the people who may see it, you included. "
+            "Nobody else does, not even the rest of the team.",
+            "shared_with": "TLP:AMBER only: other teams that may see it.",
         }
         widgets = {
             "title": forms.TextInput(attrs={"autofocus": True}),
@@ -51,11 +66,15 @@ class QuestionForm(forms.ModelForm):
             "due_at": DateTimeInput(),
         }
 
-    def __init__(self, *args, teams, parents, **kwargs):
+    def __init__(self, *args, user, teams, parents, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["team"].queryset = teams
         self.fields["parent"].queryset = parents
         self.fields["parent"].required = False
+        self.fields["recipients"].queryset = recipient_candidates(user).order_by("username")
+        self.fields["recipients"].label_from_instance = _person
+        self.fields["shared_with"].queryset = shareable_teams(user).order_by("name")
 
     def clean(self):
         data = super().clean()
@@ -64,6 +83,15 @@ class QuestionForm(forms.ModelForm):
             self.add_error(
                 "team", f"A sub-question belongs to its key question's team, {parent.team}."
             )
+        if data.get("tlp"):
+            candidate = Question(tlp=data["tlp"], team=team)
+            errors = question_marking_errors(
+                candidate,
+                actor=self.user,
+                recipients=data.get("recipients") or [],
+                shared_with=data.get("shared_with") or [],
+            )
+            add_marking_errors(self, errors)
         return data
 
     def hypothesis_titles(self) -> list[str]:

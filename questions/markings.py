@@ -123,3 +123,9 @@ def kept_when_marking_changes(tlp: str, *, recipients: list, shared_with: list) 
         recipients if tlp == Tlp.RED else [],
         shared_with if tlp == Tlp.AMBER else [],
     )
+
+
+def add_marking_errors(form, errors: Errors) -> None:
+    """Put the rules' messages on a page form, by the field they are about."""
+    for field, messages in errors.items():
+        form.add_error(field if field in form.fields else None, messages)

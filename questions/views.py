@@ -342,12 +342,15 @@ def question_create(request: HttpRequest) -> HttpResponse:
             raise Http404
         parent = get_object_or_404(parents, pk=parent_pk)
         initial = {"parent": parent, "team": parent.team, "tlp": parent.tlp}
-    form = QuestionForm(request.POST or None, initial=initial, teams=teams, parents=parents)
+    form = QuestionForm(
+        request.POST or None, initial=initial, user=user, teams=teams, parents=parents
+    )
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
             question = form.save(commit=False)
             question.created_by = user
             question.save()
+            form.save_m2m()
             for position, title in enumerate(form.hypothesis_titles(), start=1):
                 Hypothesis.objects.create(question=question, title=title, position=position)
         messages.success(request, "Question created as a draft. Publish it, then assign it.")

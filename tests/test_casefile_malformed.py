@@ -120,8 +120,22 @@ CASES = {
         old=EVIDENCE_TLP,
         new=EVIDENCE_TLP.replace("clear", "white"),
         where="evidence[0].tlp",
-        what="'white' is not one of clear, green, amber, amber+strict, red",
+        what="'white' is not one of clear, green, amber, amber+strict (",
         at="tlp: white",
+    ),
+    "TLP:RED, which needs named recipients a case file cannot carry": Bad(
+        old=EVIDENCE_TLP,
+        new=EVIDENCE_TLP.replace("clear", "red"),
+        where="evidence[0].tlp",
+        what="cannot carry TLP:RED recipients",
+        at="tlp: red",
+    ),
+    "TLP:AMBER+STRICT evidence without its owning team": Bad(
+        old=EVIDENCE_TLP,
+        new=EVIDENCE_TLP.replace("clear", "amber+strict"),
+        where="evidence[0].owner_team",
+        what="stays within the owning team",
+        at="key: e1",
     ),
     "unknown date precision": Bad(
         old=PRECISION,

@@ -18,6 +18,7 @@ import yaml
 from django.db import models
 
 from accounts.models import Team
+from evidence.choices import Tlp
 from evidence.models import Actor, Event, Evidence, Source
 from questions.casefile.errors import CasefileError, Issue
 from questions.casefile.fields import Nested, Ref, Refs
@@ -103,7 +104,9 @@ class _Selection:
             models.Q(evidence__in=evidence) | models.Q(events__in=self.events)
         ).distinct()
         self.teams = Team.objects.filter(
-            models.Q(questions__in=self.questions) | models.Q(evidence__in=evidence)
+            models.Q(questions__in=self.questions)
+            | models.Q(shared_questions__in=self.questions)
+            | models.Q(evidence__in=evidence)
         ).distinct()
         self.kept = {Evidence: evidence, Actor: set(self.actors.values_list("pk", flat=True))}
 
@@ -232,6 +235,14 @@ def _json_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
+def _red_items(selection: _Selection) -> list[str]:
+    """Keys of the TLP:RED questions and evidence in the selection."""
+    return [
+        *selection.questions.filter(tlp=Tlp.RED).order_by("key").values_list("key", flat=True),
+        *selection.evidence.filter(tlp=Tlp.RED).order_by("key").values_list("key", flat=True),
+    ]
+
+
 def export_casefile(path: Path, *, question_key: str | None = None) -> None:
     """Write the case file to `path` (.yaml, .yml or .json). Raises CasefileError on a bad
     extension or an unknown question key."""
@@ -240,6 +251,20 @@ def export_casefile(path: Path, *, question_key: str | None = None) -> None:
     if suffix not in JSON_SUFFIXES | YAML_SUFFIXES:
         raise CasefileError([Issue(path, None, "file", "name it .yaml, .yml or .json")])
     try:
+        red = _red_items(_Selection(question_key))
+        if red:
+            raise CasefileError(
+                [
+                    Issue(
+                        path,
+                        None,
+                        key,
+                        "is TLP:RED: it leaves iqtrack only to its recipients, "
+                        "never in a case file (export a selection without it)",
+                    )
+                    for key in red
+                ]
+            )
         data = build_casefile(question_key)
     except LookupError:
         raise CasefileError(

@@ -39,6 +39,7 @@ from questions.casefile.fields import (
     Url,
 )
 from questions.choices import AchRating, Priority, Status
+from questions.markings import marking_errors
 from questions.models import Hypothesis, Question
 
 FORMAT_FIELD = "iqtrack_casefile"
@@ -90,6 +91,30 @@ def _date_rules(*prefixes: str):
 def _original_needs_language(values: dict[str, Any]) -> Iterable[tuple[str, str]]:
     if values["original_text"] and not values["original_language"]:
         yield "original_language", "say which language original_text is in"
+
+
+# A case file names no people, so it cannot carry a TLP:RED distribution: such an item is
+# marked TLP:RED in iqtrack, where its recipients are named (questions.markings).
+CASEFILE_TLP = tuple(t.value for t in Tlp if t != Tlp.RED)
+_NO_RED = " (a case file names no people, so it cannot carry TLP:RED recipients: mark the item "
+_NO_RED += "TLP:RED in iqtrack and name them there)"
+
+
+def _marking(owning_team_field: str):
+    """The marking rules of questions.markings, on the entry's values."""
+
+    def check(values: dict[str, Any]) -> Iterable[tuple[str, str]]:
+        errors = marking_errors(
+            tlp=values["tlp"],
+            actor=None,
+            shared_with=values.get("shared_with", ()),
+            owning_team=values[owning_team_field],
+            owning_team_field=owning_team_field,
+        )
+        for field, messages in errors.items():
+            yield field, " ".join(messages)
+
+    return check
 
 
 def _not_affiliated_with_itself(values: dict[str, Any]) -> Iterable[tuple[str, str]]:
@@ -154,13 +179,13 @@ EVIDENCE = Spec(
         **_fuzzy_date(Evidence, "reported"),
         "credibility": Choice(Credibility),
         "corroboration": Choice(Corroboration),
-        "tlp": Choice(Tlp),
+        "tlp": Choice(Tlp, allowed=CASEFILE_TLP, why=_NO_RED),
         "owner_team": Ref("teams"),
         "derived_from": Ref("evidence"),
         "actors": Refs("actors"),
         "notes": Text(),
     },
-    rules=(_date_rules("happened", "reported"), _original_needs_language),
+    rules=(_date_rules("happened", "reported"), _original_needs_language, _marking("owner_team")),
 )
 
 EVENT = Spec(
@@ -220,10 +245,12 @@ QUESTION = Spec(
             allowed=IMPORTABLE_STATUSES,
             why=" (a case file carries no workflow state beyond draft or open)",
         ),
-        "tlp": Choice(Tlp),
+        "tlp": Choice(Tlp, allowed=CASEFILE_TLP, why=_NO_RED),
+        "shared_with": Refs("teams"),
         "hypotheses": Nested(HYPOTHESIS),
         "evidence_links": Nested(EVIDENCE_LINK),
     },
+    rules=(_marking("team"),),
 )
 
 # In dependency order: what a section refers to comes before it.
