@@ -9,6 +9,10 @@
   evidence linked to it (from the time it was linked), with before and after values.
 The workflow stamps a step's Transition, Review and history rows with one instant, which is how
 they are gathered into one entry here.
+
+The story is told to a `viewer` and holds only what they may see (questions.visibility): the
+versions, reviews, ratings, links and evidence edits of items hidden from them are left out, and
+so is any change whose before or after names such an item — not even its existence is told.
 """
 
 from __future__ import annotations
@@ -32,9 +36,9 @@ from questions.models import (
     Hypothesis,
     HypothesisRating,
     Question,
-    Review,
     Transition,
 )
+from questions.visibility import visible_assessments, visible_evidence, visible_reviews
 
 EMPTY = "—"
 # Bookkeeping, not content: the step's own time and row ids say all there is to say.
@@ -92,8 +96,9 @@ def display_user(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def question_history(question: Question) -> list[Entry]:
-    story = _Story(question)
+def question_history(question: Question, viewer) -> list[Entry]:
+    """`question`'s story as `viewer` may see it (the caller has checked they see `question`)."""
+    story = _Story(question, viewer)
     story.add_transitions()
     story.add_reviews()
     story.add_comments()
@@ -107,10 +112,21 @@ def question_history(question: Question) -> list[Entry]:
 
 
 class _Labels:
-    """Readable values for history, looking each related object up once."""
+    """Readable values for history, looking each related object up once.
 
-    def __init__(self) -> None:
+    Evidence outside `visible_evidence` gets no label: `hides` tells the story to leave out
+    whatever would name it.
+    """
+
+    def __init__(self, visible_evidence: QuerySet) -> None:
         self._cache: dict[tuple[type, Any], str] = {}
+        self._visible_evidence = visible_evidence
+        self.hidden: set[tuple[type, Any]] = set()
+
+    def hides(self, model: type[models.Model], pk: Any) -> bool:
+        if pk is not None and (model, pk) not in self._cache:
+            self.prime(model, {pk})
+        return (model, pk) in self.hidden
 
     def related(self, model: type[models.Model], pk: Any) -> str:
         if pk is None:
@@ -125,9 +141,14 @@ class _Labels:
         if not missing:
             return
         found = model._default_manager.in_bulk(missing)
+        if model is Evidence:
+            seen = set(self._visible_evidence.filter(pk__in=missing).values_list("pk", flat=True))
+            self.hidden |= {(Evidence, pk) for pk in missing if pk in found and pk not in seen}
         for pk in missing:
             obj = found.get(pk)
-            if obj is None:
+            if (model, pk) in self.hidden:
+                label = EMPTY
+            elif obj is None:
                 label = f"#{pk} (deleted)"
             elif model is get_user_model():
                 label = display_user(obj)
@@ -167,9 +188,11 @@ class _Track:
 
 
 class _Story:
-    def __init__(self, question: Question) -> None:
+    def __init__(self, question: Question, viewer) -> None:
         self.question = question
-        self.labels = _Labels()
+        self.viewer = viewer
+        self.labels = _Labels(visible_evidence(viewer))
+        self.assessments = visible_assessments(viewer).filter(question=question)
         self.entries: list[Entry] = []
         # (instant, actor id) of each workflow step → its entry, to gather what it changed.
         self.steps: dict[tuple[datetime, Any], Entry] = {}
@@ -193,9 +216,8 @@ class _Story:
             self.entries.append(entry)
 
     def add_reviews(self) -> None:
-        reviews = Review.objects.filter(assessment__question=self.question).select_related(
-            "assessment", "reviewer"
-        )
+        reviews = visible_reviews(self.viewer).filter(assessment__question=self.question)
+        reviews = reviews.select_related("assessment", "reviewer")
         for review in reviews:
             note = ReviewNote(review.assessment.version, review.decision, review.content_hash)
             step = self.steps.get((review.created_at, review.reviewer_id))
@@ -241,7 +263,8 @@ class _Story:
         hypothesis_ids = set(
             Hypothesis.history.filter(question_id=q.pk).values_list("id", flat=True)
         )
-        links = EvidenceLink.history.filter(question_id=q.pk)
+        seen_evidence = visible_evidence(self.viewer).values("pk")
+        links = EvidenceLink.history.filter(question_id=q.pk, evidence_id__in=seen_evidence)
         linked_since: dict[int, datetime] = {}
         for evidence_id, at in links.values_list("evidence_id", "history_date"):
             linked_since[evidence_id] = min(at, linked_since.get(evidence_id, at))
@@ -255,7 +278,9 @@ class _Story:
             ),
             _Track(
                 HypothesisRating,
-                HypothesisRating.history.filter(hypothesis_id__in=hypothesis_ids),
+                HypothesisRating.history.filter(
+                    hypothesis_id__in=hypothesis_ids, evidence_id__in=seen_evidence
+                ),
                 lambda r: (
                     "ACH rating of "
                     f"“{self.labels.related(Evidence, r.evidence_id)}” against "
@@ -265,7 +290,7 @@ class _Story:
             ),
             _Track(
                 Assessment,
-                Assessment.history.filter(question_id=q.pk),
+                Assessment.history.filter(id__in=self.assessments.values("pk")),
                 lambda r: f"assessment v{r.version}",
                 skip={"question"},
             ),
@@ -332,6 +357,8 @@ class _Story:
         for f in fields:
             old = getattr(before, f.attname) if before is not None else None
             new = getattr(after, f.attname)
+            if f.is_relation and any(self.labels.hides(f.related_model, pk) for pk in (old, new)):
+                continue  # it would name an item the viewer may not see
             if old != new and not (before is None and new in (None, "")):
                 changes.append(
                     Change(
@@ -345,7 +372,8 @@ class _Story:
         if cited:
             old_ids = cited.get(before.history_id, set()) if before is not None else set()
             new_ids = cited.get(after.history_id, set())
-            if old_ids != new_ids:
+            hidden = any(self.labels.hides(Evidence, pk) for pk in old_ids | new_ids)
+            if old_ids != new_ids and not hidden:
                 changes.append(
                     Change(
                         subject,

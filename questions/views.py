@@ -222,7 +222,7 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment": assessment,
         "tradecraft": _tradecraft(assessment),
         "versions": question.assessments.order_by("version"),
-        "timeline": question_history(question),
+        "timeline": question_history(question, request.user),
         "comments": question.comments.select_related("author"),
         "actions": _action_forms(question, actions),
         "assign_form": _assign_form(question) if Action.ASSIGN in actions else None,

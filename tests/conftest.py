@@ -50,3 +50,9 @@ def outsider(db):
 def fast_password_hasher(settings):
     """Hashing with the production hasher costs ~0.3 s a user; tests don't test the hasher."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def superuser(db):
+    """Sees everything: for reading a whole record back (history, exports) in tests."""
+    return factories.UserFactory(username="root", is_superuser=True, is_staff=True)

@@ -19,12 +19,16 @@ def question(lead, analyst, reviewer):
     return question_in(Status.IN_REVIEW, Cast(lead, analyst, reviewer))
 
 
-def test_analyst_reviewer_and_lead_talk_on_the_question(question, lead, analyst, reviewer):
+def test_analyst_reviewer_and_lead_talk_on_the_question(
+    question, lead, analyst, reviewer, superuser
+):
     add_comment(question, reviewer, "Which outlet first reported the meeting?")
     add_comment(question, analyst, "  RIA Novosti, 16 March.  ")
     add_comment(question, lead, "Thanks both.")
 
-    told = [(e.actor, e.comment) for e in question_history(question) if e.kind == "comment"]
+    told = [
+        (e.actor, e.comment) for e in question_history(question, superuser) if e.kind == "comment"
+    ]
 
     assert told == [
         (reviewer, "Which outlet first reported the meeting?"),

@@ -149,7 +149,7 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     )
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def history(self, request, pk=None):
-        entries = question_history(self.get_object())
+        entries = question_history(self.get_object(), self.request.user)
         return Response(s.HistoryEntrySerializer(entries, many=True).data)
 
 
