@@ -25,6 +25,10 @@ class Credibility(models.IntegerChoices):
     CANNOT_BE_JUDGED = 6, "6 — truth cannot be judged"
 
 
+# What TLP:AMBER+STRICT asks of an item (questions.markings; evidence.models checks it too).
+STRICT_NEEDS_TEAM = "TLP:AMBER+STRICT stays within the owning team: say which team that is."
+
+
 class Tlp(models.TextChoices):
     """Traffic Light Protocol 2.0 markings, least restrictive first."""
 

@@ -10,6 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from evidence.choices import (
     RTL_LANGUAGES,
+    STRICT_NEEDS_TEAM,
     ActorKind,
     Corroboration,
     Credibility,
@@ -172,8 +173,13 @@ class Evidence(models.Model):
         return format_fuzzy(self.happened_on, self.happened_precision, self.happened_text)
 
     def clean(self) -> None:
+        errors = {}
         if self.original_text and not self.original_language:
-            raise ValidationError({"original_language": "Say which language the excerpt is in."})
+            errors["original_language"] = "Say which language the excerpt is in."
+        if self.tlp == Tlp.AMBER_STRICT and self.owner_team_id is None:
+            errors["owner_team"] = STRICT_NEEDS_TEAM
+        if errors:
+            raise ValidationError(errors)
 
 
 class Actor(models.Model):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from evidence.choices import Tlp
+from evidence.choices import STRICT_NEEDS_TEAM, Tlp
 
 Errors = dict[str, list[str]]
 
@@ -63,9 +63,7 @@ def marking_errors(
             f"Only TLP:AMBER is shared with other teams: {Tlp(tlp).label} {_sharing_rule(tlp)}."
         ]
     if tlp == Tlp.AMBER_STRICT and owning_team is None:
-        errors[owning_team_field] = [
-            "TLP:AMBER+STRICT stays within the owning team: say which team that is."
-        ]
+        errors[owning_team_field] = [STRICT_NEEDS_TEAM]
     return errors
 
 
