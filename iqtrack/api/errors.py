@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from iqtrack.security.events import log_event
 from questions.exceptions import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -122,7 +123,36 @@ def exception_handler(exc: Exception, context: dict):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else None
         code = getattr(detail, "code", None) or "error"
         response.data = {"code": code, "message": str(detail or ""), "fields": {}}
+    if response.status_code in (401, 403):
+        _log_refusal(context, response)
     return response
+
+
+def _log_refusal(context: dict, response) -> None:
+    """Every refused API request passes here: a bad token (401), a missing CSRF token or a
+    permission the domain refused (403). Unsigned requests (no credentials at all) are routine
+    and not logged."""
+    code = response.data["code"]
+    if code == "not_authenticated":
+        return
+    request = context.get("request")
+    view = context.get("view")
+    pk = (getattr(view, "kwargs", None) or {}).get("pk")
+    target = f"{getattr(view, 'basename', '')}:{pk}" if pk else ""
+    event = (
+        "csrf_failed"
+        if response.data["message"].startswith("CSRF Failed")
+        else ("authentication_failed" if response.status_code == 401 else "permission_refused")
+    )
+    log_event(
+        event,
+        "refused",
+        request=getattr(request, "_request", request),
+        user=getattr(request, "user", None) if response.status_code == 403 else None,
+        obj=target,
+        level=logging.WARNING,
+        code=code,
+    )
 
 
 @csrf_exempt  # nothing is written; a POST to a wrong path must get this 404, not a CSRF page
