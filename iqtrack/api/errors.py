@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from django.contrib.auth import get_user
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -139,16 +140,19 @@ def _log_refusal(context: dict, response) -> None:
     view = context.get("view")
     pk = (getattr(view, "kwargs", None) or {}).get("pk")
     target = f"{getattr(view, 'basename', '')}:{pk}" if pk else ""
-    event = (
-        "csrf_failed"
-        if response.data["message"].startswith("CSRF Failed")
-        else ("authentication_failed" if response.status_code == 401 else "permission_refused")
-    )
+    django_request = getattr(request, "_request", request)
+    if response.data["message"].startswith("CSRF Failed"):
+        # DRF has dropped the session's user by now; the session still names who it was.
+        event, user = "csrf_failed", get_user(django_request)
+    elif response.status_code == 401:
+        event, user = "authentication_failed", None
+    else:
+        event, user = "permission_refused", getattr(request, "user", None)
     log_event(
         event,
         "refused",
-        request=getattr(request, "_request", request),
-        user=getattr(request, "user", None) if response.status_code == 403 else None,
+        request=django_request,
+        user=user,
         obj=target,
         level=logging.WARNING,
         code=code,
