@@ -16,15 +16,12 @@ from questions.models import EvidenceLink
 from tests import factories
 from tests.api_support import assert_error, client_for
 from tests.envvars import REPO
+from tests.security_log import security_records
 from tests.stories import Cast, question_in, write_draft
 from tests.test_settings import PRODUCTION, start
 
 pytestmark = pytest.mark.django_db
 ADDRESS = "203.0.113.20"
-
-
-def security_records(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "iqtrack.security"]
 
 
 def policy(response) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ from django.test import Client
 from notifications.models import Notification
 from questions.choices import Status
 from tests import factories
+from tests.security_log import security_records
 from tests.stories import Cast, link_evidence, question_in
 
 pytestmark = pytest.mark.django_db
@@ -39,10 +40,6 @@ class Forms(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "form":
             self._open = None
-
-
-def security_records(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "iqtrack.security"]
 
 
 def events(caplog) -> list[str]:

@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests import factories
+from tests.security_log import security_records
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery staple"
@@ -28,10 +29,6 @@ ADDRESS = "203.0.113.9"
 @pytest.fixture
 def member(db):
     return factories.UserFactory(username="member")
-
-
-def security_records(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "iqtrack.security"]
 
 
 def sign_in(client: Client, password: str, path: str = LOGIN, username: str = "member"):
