@@ -190,7 +190,10 @@ CELERY_BEAT_SCHEDULE = {
 # ---------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -289,23 +292,101 @@ SPECTACULAR_SETTINGS = {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Production switches (`manage.py check --deploy` is clean with these)
+# Security (docs/security.md): HTTPS, cookies, headers, CSP, sign-in throttling, request limits,
+# the security log. `manage.py check --deploy` is clean under IQTRACK_ENV=production.
 # ---------------------------------------------------------------------------------------------
-if PRODUCTION:
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
-    # Container health probes speak plain HTTP from inside the host.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000, minimum=0)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    # On by default so that `check --deploy` is clean; set false if the domain must stay off
-    # browser preload lists (the directive alone submits nothing).
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", True)
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_HTTPONLY = True
+from datetime import timedelta  # noqa: E402 (kept inside the Security section)
+
+from csp.constants import NONE, SELF  # noqa: E402
+
+INSTALLED_APPS += ["axes", "csp", "iqtrack.security"]
+# Order matters: the size limit before anything reads the body (CSRF reads POST); the current
+# request for model signals once the user is known; axes last, as it requires.
+MIDDLEWARE.insert(2, "iqtrack.security.middleware.RequestSizeLimitMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "iqtrack.security.middleware.CurrentRequestMiddleware",
+)
+MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
+
+# HTTPS. Behind a TLS-terminating proxy, SECURE_PROXY_SSL_HEADER names the header it sets
+# ("Header-Name: value"); "off" when nothing in front strips a client's own copy of it.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", PRODUCTION)
+# Container health probes speak plain HTTP from inside the host.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+_proxy_header = env.str(
+    "SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https" if PRODUCTION else "off"
+)
+if _proxy_header.lower() not in ("off", "none"):
+    _name, _sep, _value = _proxy_header.partition(":")
+    if not _sep or not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER must read 'Header-Name: value' or 'off'; "
+            f"got {_proxy_header!r}"
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+# How many proxies in front append to X-Forwarded-For: the client address logged and throttled
+# is the one the outermost of them saw (0: REMOTE_ADDR, which a client cannot forge).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+# On by default so that `check --deploy` is clean; set false if the domain must stay off
+# browser preload lists (the directive alone submits nothing).
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", PRODUCTION)
+
+# Cookies: never readable by scripts. The pages send the CSRF token from the template (the
+# hx-headers attribute in base.html, DRF's and Swagger's templates), never from the cookie.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=60)
+CSRF_FAILURE_VIEW = "iqtrack.security.views.csrf_failure"
+
+# Headers on every response.
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content Security Policy (django-csp): only our own scripts, styles, images and requests. No
+# inline script or style anywhere in the pages (static/js/iqtrack.js holds the behaviour, and
+# htmx's indicator styles come from static/css, see base.html). The API docs pages relax
+# style-src for their vendored viewers only (iqtrack/api/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Sign-in throttling (django-axes): LOGIN_FAILURE_LIMIT failures for one username from one
+# address lock that pair out for LOGIN_COOLOFF_MINUTES, on every form that signs in (pages,
+# admin, the API's browsable sign-in). A success clears the count.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "iqtrack.security.events.client_ip"
+AXES_LOCKOUT_CALLABLE = "iqtrack.security.views.locked_out"
+AXES_VERBOSE = False  # iqtrack.security logs each attempt and lockout itself
+
+# Request limits. Nothing in iqtrack takes a file upload; these bound what a form or an API
+# body may hold (iqtrack.security.middleware refuses larger bodies with 413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 1000, minimum=10)
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
 
 # Status and signed-off assessments change only through questions.workflow; "revert" on a history
 # page would write an old status or version back behind its back. This hides the button;
@@ -321,5 +402,11 @@ LOGGING = {
         "handlers": ["console"],
         "level": env.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"), "INFO"),
     },
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Sign-ins, lockouts, refusals, CSRF failures, marking changes (docs/security.md).
+        "iqtrack.security": {"level": "INFO"},
+        # axes repeats each attempt with the username masked; iqtrack.security says it better.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -8,6 +8,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# Every page that refuses with PermissionDenied answers through here, logged (docs/security.md).
+handler403 = "iqtrack.security.views.permission_denied"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

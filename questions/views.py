@@ -7,6 +7,8 @@ The views only translate between HTTP and those functions.
 
 from __future__ import annotations
 
+import logging
+
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -21,11 +23,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
 from questions.choices import Action, AssessmentState, Status
 from questions.comments import add_comment
 from questions.diff import compare_fields
-from questions.exceptions import ValidationFailed, WorkflowError
+from questions.exceptions import NotAllowedForUser, ValidationFailed, WorkflowError
 from questions.forms import (
     ApproveForm,
     AssessmentForm,
@@ -282,6 +285,7 @@ def question_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 messages.error(request, problem)
         return _back(request, question)
     except WorkflowError as error:
+        _log_if_refused_for_user(request, error, question)
         messages.error(request, error.message)
         return _back(request, question)
     status = Status(question.status).label.lower()
@@ -315,6 +319,22 @@ def _run_step(request: HttpRequest, question: Question, action: Action) -> None:
         step(question, user, **{keyword: form.cleaned_data.get(keyword, "")})
     else:
         workflow.TRANSITIONS[action](question, user)
+
+
+def _log_if_refused_for_user(
+    request: HttpRequest, error: WorkflowError, question: Question
+) -> None:
+    """A refusal shown on the page instead of a 403 is still a refused permission: logged like
+    the 403s (handler403) and the API's (iqtrack.api.errors)."""
+    if isinstance(error, NotAllowedForUser):
+        log_event(
+            "permission_refused",
+            "refused",
+            request=request,
+            obj=question,
+            level=logging.WARNING,
+            code=error.code,
+        )
 
 
 def _back(request: HttpRequest, question: Question) -> HttpResponse:
@@ -367,6 +387,7 @@ def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             add_comment(question, request.user, form.cleaned_data["body"])
         except WorkflowError as error:
+            _log_if_refused_for_user(request, error, question)
             form.add_error("body", error.message)
         else:
             form = CommentForm()
@@ -505,6 +526,7 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 for message in errors:
                     form.add_error(field if field in form.fields else None, message)
         except WorkflowError as error:
+            _log_if_refused_for_user(request, error, question)
             form.add_error(None, error.message)
         else:
             messages.success(request, "Draft saved.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+from django.contrib.auth import get_user
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from iqtrack.security.events import log_event
 from questions.exceptions import WorkflowError
 
 logger = logging.getLogger(__name__)
@@ -122,7 +124,39 @@ def exception_handler(exc: Exception, context: dict):
         detail = exc.detail if isinstance(exc, exceptions.APIException) else None
         code = getattr(detail, "code", None) or "error"
         response.data = {"code": code, "message": str(detail or ""), "fields": {}}
+    if response.status_code in (401, 403):
+        _log_refusal(context, response)
     return response
+
+
+def _log_refusal(context: dict, response) -> None:
+    """Every refused API request passes here: a bad token (401), a missing CSRF token or a
+    permission the domain refused (403). Unsigned requests (no credentials at all) are routine
+    and not logged."""
+    code = response.data["code"]
+    if code == "not_authenticated":
+        return
+    request = context.get("request")
+    view = context.get("view")
+    pk = (getattr(view, "kwargs", None) or {}).get("pk")
+    target = f"{getattr(view, 'basename', '')}:{pk}" if pk else ""
+    django_request = getattr(request, "_request", request)
+    if response.data["message"].startswith("CSRF Failed"):
+        # DRF has dropped the session's user by now; the session still names who it was.
+        event, user = "csrf_failed", get_user(django_request)
+    elif response.status_code == 401:
+        event, user = "authentication_failed", None
+    else:
+        event, user = "permission_refused", getattr(request, "user", None)
+    log_event(
+        event,
+        "refused",
+        request=django_request,
+        user=user,
+        obj=target,
+        level=logging.WARNING,
+        code=code,
+    )
 
 
 @csrf_exempt  # nothing is written; a POST to a wrong path must get this 404, not a CSRF page
