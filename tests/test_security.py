@@ -253,10 +253,16 @@ def test_a_question_marking_changed_through_the_api_is_logged(cast, lead, caplog
     question = question_in(Status.DRAFT, cast, tlp=Tlp.AMBER)
     api = client_for(lead)
     with caplog.at_level(logging.INFO, logger="iqtrack.security"):
-        response = api.patch(f"/api/questions/{question.pk}/", {"tlp": "red"}, format="json")
+        response = api.patch(
+            f"/api/questions/{question.pk}/",
+            {"tlp": "red", "recipient_ids": [lead.pk]},
+            format="json",
+        )
         assert response.status_code == 200, response.content
         api.patch(f"/api/questions/{question.pk}/", {"title": "Same marking"}, format="json")
     (record,) = [r for r in security_records(caplog) if r.event == "marking_changed"]
+    (named,) = [r for r in security_records(caplog) if r.event == "distribution_changed"]
+    assert (named.user, named.outcome, named.details["ids"]) == ("lead", "add", str(lead.pk))
     assert (record.user, record.object, record.outcome) == (
         "lead",
         f"questions.question:{question.pk}",

@@ -7,7 +7,7 @@ import logging
 from axes.signals import user_locked_out
 from django.apps import apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db.models.signals import post_init, post_save
+from django.db.models.signals import m2m_changed, post_init, post_save
 
 from iqtrack.security.events import current_request, log_event, log_marking_change
 
@@ -50,6 +50,27 @@ def compare_marking(sender, instance, created: bool, **kwargs) -> None:
     log_marking_change(instance, old, instance.tlp, getattr(request, "user", None))
 
 
+# Who a marking reaches beyond its team: TLP:RED recipients and TLP:AMBER sharing.
+DISTRIBUTIONS = (
+    ("questions.Question", "recipients"),
+    ("questions.Question", "shared_with"),
+    ("evidence.Evidence", "recipients"),
+)
+
+
+def distribution_changed(sender, instance, action: str, pk_set, **kwargs) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    log_event(
+        "distribution_changed",
+        action.removeprefix("post_"),
+        obj=instance,
+        level=logging.WARNING,
+        relation=sender._meta.model_name,
+        ids=",".join(str(pk) for pk in sorted(pk_set or ())),
+    )
+
+
 def connect() -> None:
     user_logged_in.connect(signed_in, dispatch_uid="security.signed_in")
     user_login_failed.connect(sign_in_failed, dispatch_uid="security.sign_in_failed")
@@ -59,3 +80,8 @@ def connect() -> None:
         model = apps.get_model(label)
         post_init.connect(remember_marking, sender=model, dispatch_uid=f"security.init.{label}")
         post_save.connect(compare_marking, sender=model, dispatch_uid=f"security.save.{label}")
+    for label, relation in DISTRIBUTIONS:
+        through = getattr(apps.get_model(label), relation).through
+        m2m_changed.connect(
+            distribution_changed, sender=through, dispatch_uid=f"security.m2m.{label}.{relation}"
+        )
