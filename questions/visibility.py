@@ -155,7 +155,9 @@ def visible_hypothesis_ratings(user) -> QuerySet[HypothesisRating]:
 
 
 def visible_assessments(user) -> QuerySet[Assessment]:
-    if _signed_in(user) and _sees_all(user):
+    if not _signed_in(user):
+        return Assessment.objects.none()
+    if _sees_all(user):
         return Assessment.objects.all()
     cites_unseen = Assessment.cited_evidence.through.objects.exclude(
         evidence__in=visible_evidence(user)
