@@ -9,12 +9,13 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from accounts.models import Team
+from iqtrack.admin_base import VisibleAdminMixin
 
 User = get_user_model()
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(VisibleAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "lead", "member_count", "created_at")
     list_select_related = ("lead",)
     list_filter = (("lead", admin.RelatedOnlyFieldListFilter),)
@@ -36,7 +37,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(VisibleAdminMixin, DjangoUserAdmin):
     """Django's user admin, plus the iqtrack roles (groups) and teams at a glance."""
 
     list_display = ("username", "email", "first_name", "last_name", "roles", "team_names")

@@ -6,7 +6,8 @@ item's weight from its Admiralty grading (the table is documented in docs/analys
 least inconsistent hypothesis ranks first.
 
 The scoring functions work on plain data (`Cell` tuples) so they can be checked by hand;
-`build_matrix` loads a question's matrix in a fixed number of queries whatever its size.
+`build_matrix` loads a question's matrix — a user's: only what they may see — in a fixed number
+of queries whatever its size.
 """
 
 from __future__ import annotations
@@ -149,17 +150,22 @@ class Matrix:
         return self.ratings.get((evidence_id, hypothesis_id))
 
 
-def build_matrix(question) -> Matrix:
-    """Load and score the matrix of `question` in three queries, whatever its size."""
+def build_matrix(question, user=None) -> Matrix:
+    """Load and score the matrix of `question` in three queries, whatever its size.
+
+    With `user`, the matrix is theirs: only the linked items they may see are rows, rated and
+    scored (questions.visibility). An item out of their sight must not move a score or a rank,
+    or the matrix would tell them it exists. Without `user` (the submission's tradecraft checks,
+    which the workflow runs for the record, not for a reader) every linked item counts.
+    """
     from questions.models import HypothesisRating
+    from questions.visibility import visible_evidence
 
     hypotheses = list(question.hypotheses.order_by("position", "id"))
-    evidence = [
-        link.evidence
-        for link in question.evidence_links.select_related("evidence__source").order_by(
-            "evidence__happened_on", "evidence_id"
-        )
-    ]
+    links = question.evidence_links.select_related("evidence__source")
+    if user is not None:
+        links = links.filter(evidence__in=visible_evidence(user))
+    evidence = [link.evidence for link in links.order_by("evidence__happened_on", "evidence_id")]
     evidence_ids = {e.id for e in evidence}
     ratings = {
         (r.evidence_id, r.hypothesis_id): r.rating

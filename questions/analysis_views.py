@@ -21,7 +21,6 @@ from questions.search import KINDS, MAX_QUERY_LENGTH, Hit, search
 from questions.timeline import case_questions, timeline
 from questions.visibility import (
     visible_actors,
-    visible_evidence,
     visible_questions,
     visible_teams,
 )
@@ -36,15 +35,13 @@ def _question(request: HttpRequest, pk: int):
 # ---------------------------------------------------------------------------------------------
 # ACH matrix
 # ---------------------------------------------------------------------------------------------
-def ach_rows(matrix: Matrix, visible_ids: set[int]) -> list[dict]:
-    """One row per evidence item the user may see: its cells, diagnosticity, linchpin flag and
-    what it repeats (its origin, when that is another item of the matrix)."""
+def ach_rows(matrix: Matrix) -> list[dict]:
+    """One row per evidence item of the user's matrix: its cells, diagnosticity, linchpin flag
+    and what it repeats (its origin, when that is another item of the matrix)."""
     origin_of = origins(e.id for e in matrix.evidence)
     titles = {e.id: e.summary for e in matrix.evidence}
     rows = []
     for evidence in matrix.evidence:
-        if evidence.id not in visible_ids:
-            continue
         origin = origin_of.get(evidence.id, evidence.id)
         rows.append(
             {
@@ -76,17 +73,13 @@ def ach_scores(matrix: Matrix) -> list[dict]:
 @login_required
 def ach_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     question = _question(request, pk)
-    matrix = build_matrix(question)
-    ids = [e.id for e in matrix.evidence]
-    visible = visible_evidence(request.user).filter(pk__in=ids)
-    visible_ids = set(visible.values_list("pk", flat=True))
+    # The user's matrix: what they may not see is neither shown nor counted (nor said to exist).
+    matrix = build_matrix(question, request.user)
     context = {
         "question": question,
         "matrix": matrix,
-        "rows": ach_rows(matrix, visible_ids),
+        "rows": ach_rows(matrix),
         "scores": ach_scores(matrix),
-        # Scores count every linked item; say so if some are out of this user's sight.
-        "withheld": len(ids) - len(visible_ids),
     }
     return render(request, "questions/ach.html", context)
 

@@ -278,8 +278,11 @@ def check_change_note(version: int, change_note: str) -> list[Finding]:
     return []
 
 
-def check_assessment(assessment) -> Report:
-    """Run every check on one assessment version (a handful of queries, whatever its size)."""
+def check_assessment(assessment, user=None) -> Report:
+    """Run every check on one assessment version (a handful of queries, whatever its size).
+
+    With `user`, the ACH check reads that user's matrix (questions.ach.build_matrix), so a
+    finding never turns on an item they may not see."""
     from evidence.corroboration import origins
     from questions.ach import build_matrix
 
@@ -291,7 +294,7 @@ def check_assessment(assessment) -> Report:
         CitedItem(e.source.reliability, e.credibility, e.corroboration, origin_of[e.id], e.tlp)
         for e in items
     ]
-    matrix = build_matrix(question)
+    matrix = build_matrix(question, user)
     titles = {h.id: h.title for h in matrix.hypotheses}
     findings = [
         *check_likelihood_chosen(assessment.likelihood),

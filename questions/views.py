@@ -46,7 +46,12 @@ from questions.history import question_history
 from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
 from questions.templatetags.iqtrack_ui import confidence_words, likelihood_words
 from questions.tradecraft import Report, check_assessment
-from questions.visibility import visible_evidence, visible_questions, visible_teams
+from questions.visibility import (
+    visible_assessments,
+    visible_evidence,
+    visible_questions,
+    visible_teams,
+)
 
 User = get_user_model()
 
@@ -216,15 +221,18 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_link = permissions.can_add_evidence_link(user, question)
     can_hypothesise = permissions.can_edit_hypotheses(user, question)
     hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
-    assessment = _current_assessment(question)
+    versions = _versions(question, user)
+    assessment = _current_assessment(versions)
     context = {
         "question": _mark_overdue([question])[0],
+        # A key question out of this user's sight is not named, not even by its link.
+        "parent": _questions(user).filter(pk=question.parent_id).first(),
         "sub_questions": _mark_overdue(list(_questions(user).filter(parent=question))),
         "hypotheses": hypotheses,
         "ach_rows": ach_rows,
         "assessment": assessment,
-        "tradecraft": _tradecraft(assessment),
-        "versions": question.assessments.order_by("version"),
+        "tradecraft": _tradecraft(assessment, user),
+        "versions": versions.order_by("version"),
         "timeline": question_history(question, request.user),
         "comments": question.comments.select_related("author"),
         "actions": _action_forms(question, actions),
@@ -243,14 +251,22 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "questions/detail.html", context)
 
 
-def _tradecraft(assessment: Assessment | None) -> Report | None:
-    """The tradecraft findings of one version, shown beside it (questions.tradecraft)."""
-    return check_assessment(assessment) if assessment is not None else None
+def _tradecraft(assessment: Assessment | None, user) -> Report | None:
+    """The tradecraft findings of one version, shown beside it (questions.tradecraft), over the
+    user's own ACH matrix."""
+    return check_assessment(assessment, user) if assessment is not None else None
 
 
-def _current_assessment(question: Question) -> Assessment | None:
+def _versions(question: Question, user):
+    """The question's assessment versions this user may see: a version citing an item out of
+    their sight is out of sight itself (questions.visibility)."""
+    return visible_assessments(user).filter(question=question)
+
+
+def _current_assessment(versions) -> Assessment | None:
     """The signed-off answer if there is one, else the latest version in the works."""
-    return question.signed_off_assessment() or question.latest_assessment()
+    approved = versions.filter(state=AssessmentState.APPROVED).order_by("-version").first()
+    return approved or versions.order_by("-version").first()
 
 
 def _assign_form(question: Question, data=None) -> AssignForm:
@@ -453,8 +469,10 @@ def evidence_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def evidence_rate(request: HttpRequest, pk: int, evidence_pk: int) -> HttpResponse:
     question = _get_question(request, pk)
-    _require(permissions.can_rate(request.user, question))
+    # Every object the URL names is found (or 404) before any permission is asked, so a refusal
+    # never confirms that an item out of sight exists.
     evidence = get_object_or_404(_linked_evidence(question, request.user), pk=evidence_pk)
+    _require(permissions.can_rate(request.user, question))
     form = RatingForm(
         request.POST,
         hypotheses=question.hypotheses.all(),
@@ -539,7 +557,7 @@ def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
         # From the second version on, the change note is part of what is reviewed.
         "asks_change_note": base is not None and (base.is_frozen or base.version > 1),
         "last_return": _last_return(question),
-        "tradecraft": _tradecraft(base),
+        "tradecraft": _tradecraft(base, request.user),
     }
     return render(request, "questions/assessment_form.html", context)
 
@@ -581,8 +599,9 @@ def _version_text(assessment: Assessment | None) -> dict[str, str]:
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """The version under review beside the previous one; approve, or return with comments."""
     question = _get_question(request, pk)
-    version = question.submitted_assessment() or question.latest_assessment()
-    previous = question.assessments.filter(version__lt=version.version).first() if version else None
+    versions = _versions(question, request.user)
+    version = versions.filter(state=AssessmentState.SUBMITTED).first() or versions.first()
+    previous = versions.filter(version__lt=version.version).first() if version else None
     old, new = _version_text(previous), _version_text(version)
     labels = {
         "judgments": "Key judgments",
@@ -603,6 +622,6 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "approve_form": ApproveForm(prefix="approve"),
         "return_form": ReturnForm(prefix="return"),
         "reviews": version.reviews.select_related("reviewer") if version else [],
-        "tradecraft": _tradecraft(version),
+        "tradecraft": _tradecraft(version, request.user),
     }
     return render(request, "questions/review.html", context)

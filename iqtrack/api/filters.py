@@ -6,14 +6,33 @@ import datetime as dt
 
 import django_filters
 from django import forms
+from django.core.validators import EMPTY_VALUES
 from django.db.models import Q
 
 
 class IdFilter(django_filters.NumberFilter):
     """`<rel>_id=<id>`: objects related to that id. Any whole number is a valid id to ask for;
-    one that does not exist, or that you cannot see, simply matches nothing."""
+    one that does not exist, or that you cannot see, simply matches nothing — the same nothing,
+    so the answer never tells a hidden id from a missing one (questions.scoping)."""
 
     field_class = forms.IntegerField
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        from questions.scoping import visible_for  # the project layer asks the domain, lazily
+
+        related = _related_model(qs.model, self.field_name)
+        user = getattr(getattr(self.parent, "request", None), "user", None)
+        if not visible_for(related, user).filter(pk=value).exists():
+            return qs.none()
+        return super().filter(qs, value)
+
+
+def _related_model(model, path: str):
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
 
 
 class StrictBooleanField(forms.Field):

@@ -25,7 +25,7 @@ from questions.choices import AchRating
 from questions.search import KINDS, MAX_QUERY_LENGTH, search
 from questions.timeline import case_questions, timeline
 from questions.tradecraft import check_assessment
-from questions.visibility import visible_assessments, visible_evidence, visible_questions
+from questions.visibility import visible_assessments, visible_questions
 
 # ---------------------------------------------------------------------------------------------
 # Serializers (answers only: nothing here is written)
@@ -80,9 +80,6 @@ class AchSerializer(serializers.Serializer):
     evidence = AchEvidenceSerializer(many=True, help_text="Linked items you may see, by date.")
     ratings = AchRatingSerializer(many=True)
     linchpins = serializers.ListField(child=serializers.IntegerField())
-    withheld = serializers.IntegerField(
-        help_text="Linked items you may not see: counted in the scores, not listed."
-    )
 
 
 class FindingSerializer(serializers.Serializer):
@@ -156,19 +153,20 @@ class SearchSerializer(serializers.Serializer):
 WEAK = (Corroboration.SINGLE_SOURCE, Corroboration.UNCONFIRMED)
 
 
-def _repeats(evidence_id: int, origin_of: dict[int, int], visible: set[int]) -> int | None:
-    """The visible item this one's reporting originates from, when that is another item."""
+def _repeats(evidence_id: int, origin_of: dict[int, int], shown: set[int]) -> int | None:
+    """The item of the matrix this one's reporting originates from, when that is another item."""
     origin = origin_of[evidence_id]
-    return origin if origin != evidence_id and origin in visible else None
+    return origin if origin != evidence_id and origin in shown else None
 
 
 def _ach_answer(question, user) -> dict:
-    matrix = build_matrix(question)
+    # The user's matrix: items out of their sight are neither listed nor scored, nor counted.
+    matrix = build_matrix(question, user)
     ids = [e.id for e in matrix.evidence]
-    visible = set(visible_evidence(user).filter(pk__in=ids).values_list("pk", flat=True))
+    visible = set(ids)
     origin_of = origins(ids)
     scores = {s.hypothesis_id: s for s in matrix.scoring.scores}
-    shown = [e for e in matrix.evidence if e.id in visible]
+    shown = matrix.evidence
     return {
         "question": question,
         "hypotheses": [
@@ -203,10 +201,8 @@ def _ach_answer(question, user) -> dict:
         "ratings": [
             {"evidence_id": e, "hypothesis_id": h, "rating": rating}
             for (e, h), rating in sorted(matrix.ratings.items())
-            if e in visible
         ],
-        "linchpins": [e for e in matrix.scoring.linchpins if e in visible],
-        "withheld": len(ids) - len(visible),
+        "linchpins": matrix.scoring.linchpins,
     }
 
 
@@ -265,7 +261,7 @@ class AssessmentAnalysisViewSet(_AnalysisViewSet):
     @action(detail=True, methods=["get"])
     def tradecraft(self, request, pk=None):
         assessment = self.get_object()
-        report = check_assessment(assessment)
+        report = check_assessment(assessment, request.user)
         answer = {
             "assessment_id": assessment.pk,
             "version": assessment.version,

@@ -150,6 +150,19 @@ class QuestionSerializer(ModelSerializer):
     def not_validated(self) -> list[str]:
         return ["created_by", "assignee", "reviewer"]
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # QuestionViewSet annotates whether the user may see the key question; one it may not
+        # is not named (without the annotation, e.g. a freshly written object, ask).
+        visible = getattr(instance, "parent_visible", None)
+        if visible is None and instance.parent_id is not None:
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+            visible = visible_questions(user).filter(pk=instance.parent_id).exists()
+        if not visible:
+            data["parent"] = None
+        return data
+
 
 class QuestionDetailSerializer(QuestionSerializer):
     available_actions = serializers.SerializerMethodField(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -106,6 +106,12 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 
     def get_prefetches(self):
         return ["recipients", "shared_with"]
+
+    def get_queryset(self):
+        # A sub-question may be visible under a key question that is not (a TLP:RED one): its
+        # `parent` is then shown as null, as if it had none (QuestionSerializer).
+        parents = visible_questions(self.request.user).filter(pk=OuterRef("parent_id"))
+        return super().get_queryset().annotate(parent_visible=Exists(parents))
 
     def get_serializer_context(self):
         user = self.request.user
