@@ -36,9 +36,14 @@ from questions.models import (
     Hypothesis,
     HypothesisRating,
     Question,
-    Transition,
 )
-from questions.visibility import visible_assessments, visible_evidence, visible_reviews
+from questions.visibility import (
+    visible_assessments,
+    visible_evidence,
+    visible_questions,
+    visible_reviews,
+    visible_transitions,
+)
 
 EMPTY = "—"
 # Bookkeeping, not content: the step's own time and row ids say all there is to say.
@@ -114,13 +119,13 @@ def question_history(question: Question, viewer) -> list[Entry]:
 class _Labels:
     """Readable values for history, looking each related object up once.
 
-    Evidence outside `visible_evidence` gets no label: `hides` tells the story to leave out
-    whatever would name it.
+    An evidence item or question out of the viewer's sight gets no label: `hides` tells the
+    story to leave out whatever would name it.
     """
 
-    def __init__(self, visible_evidence: QuerySet) -> None:
+    def __init__(self, visible: dict[type[models.Model], QuerySet]) -> None:
         self._cache: dict[tuple[type, Any], str] = {}
-        self._visible_evidence = visible_evidence
+        self._visible = visible  # the models whose objects may be out of the viewer's sight
         self.hidden: set[tuple[type, Any]] = set()
 
     def hides(self, model: type[models.Model], pk: Any) -> bool:
@@ -141,9 +146,9 @@ class _Labels:
         if not missing:
             return
         found = model._default_manager.in_bulk(missing)
-        if model is Evidence:
-            seen = set(self._visible_evidence.filter(pk__in=missing).values_list("pk", flat=True))
-            self.hidden |= {(Evidence, pk) for pk in missing if pk in found and pk not in seen}
+        if model in self._visible:
+            seen = set(self._visible[model].filter(pk__in=missing).values_list("pk", flat=True))
+            self.hidden |= {(model, pk) for pk in missing if pk in found and pk not in seen}
         for pk in missing:
             obj = found.get(pk)
             if (model, pk) in self.hidden:
@@ -191,7 +196,9 @@ class _Story:
     def __init__(self, question: Question, viewer) -> None:
         self.question = question
         self.viewer = viewer
-        self.labels = _Labels(visible_evidence(viewer))
+        self.labels = _Labels(
+            {Evidence: visible_evidence(viewer), Question: visible_questions(viewer)}
+        )
         self.assessments = visible_assessments(viewer).filter(question=question)
         self.entries: list[Entry] = []
         # (instant, actor id) of each workflow step → its entry, to gather what it changed.
@@ -200,7 +207,8 @@ class _Story:
     # -- workflow steps, reviews, comments -----------------------------------------------------
 
     def add_transitions(self) -> None:
-        for t in Transition.objects.filter(question=self.question).select_related("actor"):
+        transitions = visible_transitions(self.viewer).filter(question=self.question)
+        for t in transitions.select_related("actor"):
             entry = Entry(
                 at=t.created_at,
                 actor=t.actor,

@@ -464,6 +464,15 @@ class Transition(models.Model):
     to_status = models.CharField(max_length=16, choices=Status.choices)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     comment = models.TextField(blank=True)
+    # The version a submit, approve or return was about: the step (and its comment) is part of
+    # that version's story, seen by whoever may see the version (questions.visibility).
+    assessment = models.ForeignKey(
+        "Assessment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transitions",
+    )
     # Set by the workflow to the one instant of the step (shared with its history rows).
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
 

@@ -192,7 +192,10 @@ def visible_comments(user) -> QuerySet[Comment]:
 
 
 def visible_transitions(user) -> QuerySet[Transition]:
-    return Transition.objects.filter(question__in=visible_questions(user))
+    # A submit, approve or return belongs to its version's story: hidden with the version.
+    return Transition.objects.filter(question__in=visible_questions(user)).filter(
+        Q(assessment__isnull=True) | Q(assessment__in=visible_assessments(user))
+    )
 
 
 def visible_teams(user) -> QuerySet[Team]:

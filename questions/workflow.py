@@ -32,7 +32,7 @@ from questions.audit import lock_question, save_attributed
 from questions.choices import Action, AssessmentState, ReviewDecision, Status
 from questions.exceptions import TransitionConflict, ValidationFailed
 from questions.markings import assignee_marking_errors
-from questions.models import Question, Review, Transition
+from questions.models import Assessment, Question, Review, Transition
 from questions.signals import question_transitioned
 
 Effect = Callable[[Question, datetime], None]
@@ -101,6 +101,7 @@ def submit(question: Question, actor, *, comment: str = "") -> Transition:
         comment=comment,
         validate=validate,
         apply=apply,
+        about=Question.draft_assessment,
     )
 
 
@@ -113,6 +114,7 @@ def approve(question: Question, actor, *, comment: str = "") -> Transition:
         Status.ASSESSED,
         comment=comment,
         apply=_review(actor, ReviewDecision.APPROVE, AssessmentState.APPROVED, comment),
+        about=Question.submitted_assessment,
     )
 
 
@@ -126,6 +128,7 @@ def return_(question: Question, actor, *, comment: str) -> Transition:
         comment=comment,
         validate=_required("comment", comment, "Say what the analyst should change."),
         apply=_review(actor, ReviewDecision.RETURN, AssessmentState.RETURNED, comment),
+        about=Question.submitted_assessment,
     )
 
 
@@ -227,6 +230,7 @@ def _step(
     comment: str = "",
     validate: Callable[[Question], None] | None = None,
     apply: Effect | None = None,
+    about: Callable[[Question], Assessment | None] | None = None,
 ) -> Transition:
     with transaction.atomic():
         locked = lock_question(question)
@@ -243,6 +247,7 @@ def _step(
 
         now = timezone.now()
         from_status = locked.status
+        version = about(locked) if about is not None else None
         if apply is not None:
             apply(locked, now)
         locked.status = to_status(locked) if callable(to_status) else to_status
@@ -255,9 +260,13 @@ def _step(
             to_status=locked.status,
             actor=actor,
             comment=comment.strip(),
+            assessment=version,
             created_at=now,
         )
-        save_attributed(locked, actor, when=now, reason=_reason(action, comment))
+        # A step about a version keeps its comment with the version (visible to who may see it),
+        # not in the question's own history, which everyone who sees the question reads.
+        reason = _reason(action, "" if version is not None else comment)
+        save_attributed(locked, actor, when=now, reason=reason)
         transaction.on_commit(
             lambda: question_transitioned.send(sender=Question, transition=transition),
             robust=True,  # a failing receiver must not make a committed step look failed

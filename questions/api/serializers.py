@@ -371,9 +371,13 @@ class TransitionSerializer(serializers.ModelSerializer):
             "to_status",
             "actor",
             "comment",
+            "assessment_id",
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "assessment_id": {"help_text": "The version a submit, approve or return was about."}
+        }
 
 
 # ---------------------------------------------------------------------------------------------
