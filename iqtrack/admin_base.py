@@ -8,8 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from iqtrack.validation import TextPolicyForm
 
-class ConstraintCheckedForm(forms.ModelForm):
+
+class ConstraintCheckedForm(TextPolicyForm, forms.ModelForm):
     """Checks every model constraint, not only those whose fields are all on the form.
 
     Django skips a constraint that mentions a field missing from the form — a read-only `state`,
