@@ -24,7 +24,9 @@ Imports nothing of iqtrack's, so every layer may use it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import math
 import re
 import unicodedata
 from typing import Any
@@ -130,11 +132,23 @@ def json_depth(value: Any) -> int:
     return deepest
 
 
+def _finite(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise ValueError(f"{text[:20]} is out of range")
+    return number
+
+
 def load_json(text: str) -> Any:
-    """Strict JSON: no duplicate keys (DuplicateKey), no NaN or Infinity, at most MAX_JSON_DEPTH
-    levels (ValueError for both)."""
+    """Strict JSON: no duplicate keys (DuplicateKey), no NaN, Infinity or numbers that overflow
+    to it, at most MAX_JSON_DEPTH levels (ValueError for the others)."""
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_refuse_constant)
+        data = json.loads(
+            text,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_refuse_constant,
+            parse_float=_finite,
+        )
     except RecursionError:
         raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep") from None
     if json_depth(data) > MAX_JSON_DEPTH:
@@ -161,6 +175,13 @@ class TextPolicyForm(forms.BaseForm):
         data = super().clean()
         for name, field in self.fields.items():
             value = data.get(name)
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                # PostgreSQL refuses offsets past ±15:59 (a 500 before): stored as UTC.
+                try:
+                    data[name] = value.astimezone(dt.UTC)
+                except OverflowError:
+                    self.add_error(name, ValidationError("This moment is out of range."))
+                continue
             if not isinstance(field, forms.CharField) or not isinstance(value, str):
                 continue
             single_line = not isinstance(field.widget, forms.Textarea)

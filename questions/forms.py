@@ -15,6 +15,7 @@ from questions.choices import (
     LikelihoodWording,
     Priority,
 )
+from questions.comments import MAX_COMMENT_LENGTH
 from questions.models import Hypothesis, Question
 
 User = get_user_model()
@@ -101,7 +102,9 @@ def _person(user) -> str:
 
 
 class CommentForm(TextPolicyForm, forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label="Comment", max_length=MAX_COMMENT_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ReasonForm(TextPolicyForm, forms.Form):
