@@ -25,6 +25,15 @@ def fuzzy_date_fields(verbose: str) -> tuple[models.DateField, models.CharField,
     )
 
 
+def start_of(day: dt.date, precision: str) -> dt.date:
+    """The day stored for a date of `precision`: a month or a year starts on its first day."""
+    if precision == DatePrecision.MONTH:
+        return day.replace(day=1)
+    if precision == DatePrecision.YEAR:
+        return day.replace(month=1, day=1)
+    return day
+
+
 def format_fuzzy(day: dt.date | None, precision: str, text: str = "") -> str:
     """Human form that never claims more precision than the source gave."""
     if day is None:

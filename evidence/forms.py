@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django import forms
 
-from evidence.choices import RTL_LANGUAGES, DatePrecision, Reliability
+from evidence.choices import RTL_LANGUAGES, Reliability
+from evidence.dates import start_of
 from evidence.models import Evidence, Source
+from iqtrack.validation import TextPolicyForm
 from questions.markings import add_marking_errors, evidence_marking_errors
 from questions.visibility import recipient_candidates
 
@@ -19,7 +19,7 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-class SourceForm(forms.ModelForm):
+class SourceForm(TextPolicyForm, forms.ModelForm):
     url = forms.URLField(label="Web address", required=False, max_length=500, assume_scheme="https")
 
     class Meta:
@@ -39,7 +39,7 @@ def source_label(source: Source) -> str:
     return f"{source.name} — {grade}"
 
 
-class EvidenceForm(forms.ModelForm):
+class EvidenceForm(TextPolicyForm, forms.ModelForm):
     """An evidence item; on creation it may be linked straight to a question."""
 
     question = forms.ModelChoiceField(
@@ -136,7 +136,7 @@ class EvidenceForm(forms.ModelForm):
             elif precision and not day:
                 self.add_error(f"{prefix}_on", "Give the date this precision applies to.")
             elif day:
-                data[f"{prefix}_on"] = _start_of(day, precision)
+                data[f"{prefix}_on"] = start_of(day, precision)
         if data.get("tlp"):
             candidate = Evidence(tlp=data["tlp"], owner_team=data.get("owner_team"))
             errors = evidence_marking_errors(
@@ -144,12 +144,3 @@ class EvidenceForm(forms.ModelForm):
             )
             add_marking_errors(self, errors)
         return data
-
-
-def _start_of(day: dt.date, precision: str) -> dt.date:
-    """A month or year date is stored as its first day (see evidence.dates)."""
-    if precision == DatePrecision.MONTH:
-        return day.replace(day=1)
-    if precision == DatePrecision.YEAR:
-        return day.replace(month=1, day=1)
-    return day

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from evidence import permissions as evidence_permissions
 from evidence.forms import EvidenceForm, SourceForm
+from iqtrack.validation import clean_query
 from questions import permissions
 from questions.models import EvidenceLink
 from questions.visibility import (
@@ -30,7 +31,7 @@ def _evidence(user):
 @login_required
 def evidence_list(request: HttpRequest) -> HttpResponse:
     items = _evidence(request.user)
-    query = request.GET.get("q", "").strip()
+    query = clean_query(request.GET.get("q", ""))
     if query:
         items = items.filter(
             Q(summary__icontains=query)

@@ -21,6 +21,7 @@ from django.db import router
 from django.http import Http404, HttpRequest, HttpResponse
 from simple_history.admin import SimpleHistoryAdmin
 
+from iqtrack.validation import TextPolicyForm
 from questions.scoping import is_scoped, visible_for
 
 
@@ -83,7 +84,7 @@ def _by_model(objects) -> list:
     return list(grouped.items())
 
 
-class ConstraintCheckedForm(forms.ModelForm):
+class ConstraintCheckedForm(TextPolicyForm, forms.ModelForm):
     """Checks every model constraint, not only those whose fields are all on the form.
 
     Django skips a constraint that mentions a field missing from the form — a read-only `state`,

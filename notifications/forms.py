@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from django import forms
 
+from iqtrack.validation import TextPolicyForm
 from notifications.choices import Delivery, Kind
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(TextPolicyForm, forms.Form):
     """One delivery choice per kind of notice."""
 
     def __init__(self, *args, **kwargs):

@@ -16,8 +16,9 @@ from django.utils.http import urlencode
 
 from evidence.choices import Corroboration
 from evidence.corroboration import origins
+from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
-from questions.search import KINDS, MAX_QUERY_LENGTH, Hit, search
+from questions.search import KINDS, Hit, search
 from questions.timeline import case_questions, timeline
 from questions.visibility import (
     visible_actors,
@@ -108,7 +109,7 @@ def hit_url(hit: Hit) -> str:
 
 @login_required
 def search_page(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    query = clean_query(request.GET.get("q", ""))
     kinds = [k for k in request.GET.getlist("kind") if k in KINDS] or list(KINDS)
     hits = search(request.user, query, kinds=kinds, limit=50) if query else []
     groups = []

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.models import Team
+from iqtrack.validation import TextPolicyForm
 from questions.choices import (
     LIKELIHOOD_STEPS,
     AchRating,
@@ -14,6 +15,7 @@ from questions.choices import (
     LikelihoodWording,
     Priority,
 )
+from questions.comments import MAX_COMMENT_LENGTH
 from questions.markings import add_marking_errors, question_marking_errors
 from questions.models import Hypothesis, Question
 from questions.visibility import recipient_candidates, shareable_teams
@@ -28,7 +30,7 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class QuestionForm(forms.ModelForm):
+class QuestionForm(TextPolicyForm, forms.ModelForm):
     """A key question, or a sub-question when `parent` is chosen."""
 
     hypotheses = forms.CharField(
@@ -94,12 +96,23 @@ class QuestionForm(forms.ModelForm):
             add_marking_errors(self, errors)
         return data
 
+    def clean_hypotheses(self) -> str:
+        text = self.cleaned_data.get("hypotheses", "")
+        limit = Hypothesis._meta.get_field("title").max_length
+        for number, line in enumerate(text.splitlines(), start=1):
+            if len(line.strip()) > limit:
+                raise forms.ValidationError(
+                    f"Line {number} is {len(line.strip())} characters long; a hypothesis is at "
+                    f"most {limit}."
+                )
+        return text
+
     def hypothesis_titles(self) -> list[str]:
         lines = self.cleaned_data.get("hypotheses", "").splitlines()
         return [line.strip() for line in lines if line.strip()]
 
 
-class AssignForm(forms.Form):
+class AssignForm(TextPolicyForm, forms.Form):
     analyst = forms.ModelChoiceField(queryset=User.objects.none())
     reviewer = forms.ModelChoiceField(queryset=User.objects.none())
     due_at = forms.DateTimeField(label="Due", required=False, widget=DateTimeInput())
@@ -116,17 +129,19 @@ def _person(user) -> str:
     return f"{full} ({user.get_username()})" if full else user.get_username()
 
 
-class CommentForm(forms.Form):
-    body = forms.CharField(label="Comment", widget=forms.Textarea(attrs={"rows": 3}))
+class CommentForm(TextPolicyForm, forms.Form):
+    body = forms.CharField(
+        label="Comment", max_length=MAX_COMMENT_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(TextPolicyForm, forms.Form):
     """Close and reopen: the reason is part of the record."""
 
     reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(TextPolicyForm, forms.Form):
     comment = forms.CharField(
         label="What needs to change",
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -134,13 +149,13 @@ class ReturnForm(forms.Form):
     )
 
 
-class ApproveForm(forms.Form):
+class ApproveForm(TextPolicyForm, forms.Form):
     comment = forms.CharField(
         label="Comment (optional)", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class HypothesisForm(forms.ModelForm):
+class HypothesisForm(TextPolicyForm, forms.ModelForm):
     class Meta:
         model = Hypothesis
         fields = ["title", "description"]
@@ -148,7 +163,7 @@ class HypothesisForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
-class LinkEvidenceForm(forms.Form):
+class LinkEvidenceForm(TextPolicyForm, forms.Form):
     evidence = forms.ModelChoiceField(queryset=None, label="Evidence item")
     relevance = forms.CharField(
         label="Why it bears on the question",
@@ -162,7 +177,7 @@ class LinkEvidenceForm(forms.Form):
         self.fields["evidence"].label_from_instance = lambda e: f"[{e.grading}] {e}"
 
 
-class RatingForm(forms.Form):
+class RatingForm(TextPolicyForm, forms.Form):
     """One evidence item rated against each hypothesis of the question (one ACH row)."""
 
     def __init__(self, *args, hypotheses, current: dict[int, str], form_id: str, **kwargs):
@@ -183,7 +198,7 @@ class RatingForm(forms.Form):
         return {h: self.cleaned_data[f"h{h.pk}"] for h in self.hypotheses}
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(TextPolicyForm, forms.Form):
     """The ICD 203 parts of an assessment; the template lays the likelihood scale out in full."""
 
     key_judgments = forms.CharField(
@@ -246,7 +261,7 @@ class AssessmentForm(forms.Form):
         return [(step, str(step.step) == chosen) for step in LIKELIHOOD_STEPS]
 
 
-class BoardFilterForm(forms.Form):
+class BoardFilterForm(TextPolicyForm, forms.Form):
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False, empty_label="All")
     assignee = forms.ModelChoiceField(
         label="Analyst", queryset=User.objects.none(), required=False, empty_label="Anyone"

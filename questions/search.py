@@ -27,6 +27,7 @@ from django.utils.html import escape
 
 from evidence.choices import RTL_LANGUAGES
 from evidence.search_sql import QUERY_CONFIGS
+from iqtrack.validation import MAX_QUERY_LENGTH
 from questions import visibility
 
 KINDS = ("question", "evidence", "source", "actor")
@@ -34,7 +35,6 @@ KINDS = ("question", "evidence", "source", "actor")
 # only then are the marks turned into <mark> tags, so a snippet can never carry markup of its own.
 _START, _STOP = "\ue000", "\ue001"
 _HEADLINE_OPTIONS = {"max_words": 30, "min_words": 12, "max_fragments": 2}
-MAX_QUERY_LENGTH = 200
 
 
 @dataclass(frozen=True)

@@ -326,12 +326,12 @@ def _run_step(request: HttpRequest, question: Question, action: Action) -> None:
         )
     elif action == Action.APPROVE:
         form = ApproveForm(request.POST, prefix=action.value)
-        form.is_valid()
+        _refuse_bad_text(form)
         workflow.approve(question, user, comment=form.cleaned_data.get("comment", ""))
     elif action in _WORDED:
         form_class, keyword, step = _WORDED[action]
         form = form_class(request.POST, prefix=action.value)
-        form.is_valid()  # an empty text is refused by the workflow itself, in its own words
+        _refuse_bad_text(form)  # an empty text is refused by the workflow, in its own words
         step(question, user, **{keyword: form.cleaned_data.get(keyword, "")})
     else:
         workflow.TRANSITIONS[action](question, user)
@@ -351,6 +351,20 @@ def _log_if_refused_for_user(
             level=logging.WARNING,
             code=error.code,
         )
+
+
+def _refuse_bad_text(form) -> None:
+    """Refuse the step when its text breaks the text policy (iqtrack.validation), so a comment
+    is never silently dropped; a missing one is left to the workflow."""
+    if form.is_valid():
+        return
+    errors = {
+        name: list(form.errors[name])
+        for name, found in form.errors.as_data().items()
+        if any(error.code != "required" for error in found)
+    }
+    if errors:
+        raise ValidationFailed(errors)
 
 
 def _back(request: HttpRequest, question: Question) -> HttpResponse:
@@ -442,7 +456,9 @@ def hypothesis_add(request: HttpRequest, pk: int) -> HttpResponse:
         hypothesis.save()
         messages.success(request, "Hypothesis added.")
     else:
-        messages.error(request, "A hypothesis needs a title.")
+        for problems in form.errors.values():
+            for problem in problems:
+                messages.error(request, problem)
     return _back_to(question, "hypotheses")
 
 
@@ -460,8 +476,10 @@ def evidence_link(request: HttpRequest, pk: int) -> HttpResponse:
             linked_by=request.user,
         )
         messages.success(request, "Evidence linked. Rate it against the hypotheses.")
-    else:
+    elif "evidence" in form.errors:
         messages.error(request, "Choose an evidence item you can see and that is not linked yet.")
+    else:
+        messages.error(request, " ".join(form.errors.get("relevance", [])))
     return _back_to(question, "evidence")
 
 

@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
 from accounts.models import Team
+from evidence.dates import start_of
 from evidence.models import Actor, Event, Evidence, Source
 from iqtrack.api.serializers import ModelSerializer, VisibleRelatedField
 from questions.markings import evidence_marking_errors
@@ -41,6 +42,21 @@ class BriefEventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = ["id", "key", "title", "happened_on", "happened_precision"]
+
+
+class FuzzyDatesMixin:
+    """A month or year date is stored as its first day (evidence.dates), as the pages store it."""
+
+    date_prefixes: tuple[str, ...] = ()
+
+    def validate(self, attrs):
+        for prefix in self.date_prefixes:
+            on, precision = f"{prefix}_on", f"{prefix}_precision"
+            if attrs.get(on) is None:
+                continue
+            given = attrs.get(precision, getattr(self.instance, precision, ""))
+            attrs[on] = start_of(attrs[on], given)
+        return super().validate(attrs)
 
 
 class SourceSerializer(ModelSerializer):
@@ -86,7 +102,8 @@ class ActorSerializer(ModelSerializer):
         ]
 
 
-class EventSerializer(ModelSerializer):
+class EventSerializer(FuzzyDatesMixin, ModelSerializer):
+    date_prefixes = ("happened",)
     actors = BriefActorSerializer(many=True, read_only=True)
     actor_ids = VisibleRelatedField(
         source="actors",
@@ -129,7 +146,8 @@ class EventSerializer(ModelSerializer):
         ]
 
 
-class EvidenceSerializer(ModelSerializer):
+class EvidenceSerializer(FuzzyDatesMixin, ModelSerializer):
+    date_prefixes = ("happened", "reported")
     source = BriefSourceSerializer(read_only=True)
     source_id = VisibleRelatedField(
         source="source", visible=visible_sources, queryset=Source.objects.all(), write_only=True

@@ -16,16 +16,16 @@ from collections.abc import Callable
 from django.db import transaction
 from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from iqtrack.api.etag import check_if_match, etag_of
+from iqtrack.api.parsers import StrictJSONParser
 
 
 class BaseViewSet(viewsets.GenericViewSet):
     visible: Callable  # questions.visibility.visible_<things>(user), as a staticmethod
     # JSON only: form encodings turn an empty value into "not given", which hides mistakes.
-    parser_classes = [JSONParser]
+    parser_classes = [StrictJSONParser]
     select_related: tuple[str, ...] = ()
     etag = False
 

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 
 from django.contrib.auth import get_user
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
@@ -45,6 +45,12 @@ class PreconditionFailed(exceptions.APIException):
     status_code = status.HTTP_412_PRECONDITION_FAILED
     default_code = "precondition_failed"
     default_detail = "The object changed since you read it: read it again, then retry."
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is larger than the server accepts."
 
 
 class Conflict(exceptions.APIException):
@@ -93,6 +99,9 @@ def _translate(exc: Exception) -> Exception:
         error.status_code = exc.http_status
         error.field_errors = getattr(exc, "errors", None)
         return error
+    if isinstance(exc, RequestDataTooBig):
+        # Over DATA_UPLOAD_MAX_MEMORY_SIZE: in the one shape, not Django's HTML 400 page.
+        return PayloadTooLarge()
     if isinstance(exc, Http404):
         return exceptions.NotFound("Nothing with this id among what you may see.")
     if isinstance(exc, DjangoPermissionDenied):

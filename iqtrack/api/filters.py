@@ -9,6 +9,8 @@ from django import forms
 from django.core.validators import EMPTY_VALUES
 from django.db.models import Q
 
+from iqtrack.validation import MAX_QUERY_LENGTH
+
 
 class IdFilter(django_filters.NumberFilter):
     """`<rel>_id=<id>`: objects related to that id. Any whole number is a valid id to ask for;
@@ -75,7 +77,9 @@ class BaseFilterSet(django_filters.FilterSet):
     """Filters that say when a value is wrong instead of quietly not filtering: an empty or
     malformed value is a 400 naming the parameter (only the text search may be empty)."""
 
-    q = django_filters.CharFilter(method="search", label="Text search (case-insensitive).")
+    q = django_filters.CharFilter(
+        method="search", label="Text search (case-insensitive).", max_length=MAX_QUERY_LENGTH
+    )
     # Fields `q` looks in; single-valued paths only, so a match never repeats a row.
     search_fields: tuple[str, ...] = ()
 

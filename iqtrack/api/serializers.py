@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 from rest_framework.relations import MANY_RELATION_KWARGS
 
+from iqtrack.validation import MAX_TEXT_LENGTH, clean_text
+
 # ---------------------------------------------------------------------------------------------
 # Strict fields: a value of the wrong JSON type is refused, not coerced ("5" is not 5, 0 is
 # not "0", {} is not a list), so the API accepts exactly what its schema says.
@@ -16,10 +18,32 @@ from rest_framework.relations import MANY_RELATION_KWARGS
 
 
 class _StrictString:
+    """Text only, and only text the policy accepts (iqtrack.validation, docs/hostile-input.md):
+    a field without a length of its own is capped at MAX_TEXT_LENGTH; a field with one (a model
+    CharField) is a single line."""
+
+    def __init__(self, **kwargs):
+        self.single_line = kwargs.get("max_length") is not None and not _is_textarea(kwargs)
+        kwargs.setdefault("max_length", MAX_TEXT_LENGTH)
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)
+        try:
+            return clean_text(
+                value,
+                field=self.field_name or "",
+                single_line=self.single_line,
+                required=self.required and not self.allow_blank,
+            )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages, code="invalid_text") from None
+
+
+def _is_textarea(kwargs: dict) -> bool:
+    return kwargs.get("style", {}).get("base_template") == "textarea.html"
 
 
 class CharField(_StrictString, serializers.CharField):

@@ -19,10 +19,11 @@ from evidence.choices import Corroboration
 from evidence.corroboration import origins
 from iqtrack.api.base import BaseViewSet
 from iqtrack.api.schema import AutoSchema
+from iqtrack.validation import MAX_QUERY_LENGTH
 from questions.ach import build_matrix, evidence_weight
 from questions.api.serializers import BriefQuestionSerializer
 from questions.choices import AchRating
-from questions.search import KINDS, MAX_QUERY_LENGTH, search
+from questions.search import KINDS, search
 from questions.timeline import case_questions, timeline
 from questions.tradecraft import check_assessment
 from questions.visibility import visible_assessments, visible_questions

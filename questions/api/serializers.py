@@ -10,6 +10,7 @@ from evidence.api.serializers import BriefEvidenceSerializer
 from evidence.models import Evidence
 from iqtrack.api.serializers import CharField, ChoiceField, ModelSerializer, VisibleRelatedField
 from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
+from questions.comments import MAX_COMMENT_LENGTH
 from questions.markings import question_marking_errors
 from questions.models import (
     Assessment,
@@ -346,7 +347,7 @@ class ReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CommentSerializer(serializers.ModelSerializer):
+class CommentSerializer(ModelSerializer):
     question = BriefQuestionSerializer(read_only=True)
     question_id = related_id(Question, visible_questions, "question")
     author = BriefUserSerializer(read_only=True)
@@ -355,6 +356,10 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "question", "question_id", "author", "body", "created_at"]
         read_only_fields = ["created_at"]
+        extra_kwargs = {"body": {"max_length": MAX_COMMENT_LENGTH}}
+
+    def not_validated(self) -> list[str]:
+        return ["author"]  # questions.comments.add_comment sets it
 
 
 class TransitionSerializer(serializers.ModelSerializer):

@@ -15,20 +15,19 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
+from iqtrack.validation import (
+    BIDI_CONTROLS,
+    FORBIDDEN_CHARACTERS,
+    MAX_TEXT_LENGTH,
+    clean_text,
+)
 from questions.casefile.reader import InvalidDate
 
 if TYPE_CHECKING:
     from questions.casefile.schema import Spec
 
-MAX_TEXT_LENGTH = 50_000  # long free text; short fields take their limit from the model
 KEY_PATTERN = re.compile(r"[-a-zA-Z0-9_]+")  # Django's slug, what natural_key_field stores
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Control characters other than tab and line breaks, UTF-16 surrogates and non-characters:
-# invisible, break PostgreSQL (NUL) or terminals, and never part of honest text.
-FORBIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
-# Bidirectional overrides make text display in another order than it is stored ("Trojan
-# source"). Only an original-language excerpt may legitimately carry them.
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class Bad(Exception):
@@ -84,7 +83,17 @@ class Text:
             raise Bad(f"contains the bidirectional control U+{ord(bad.group()):04X}")
         if self.single_line and ("\n" in value or "\r" in value):
             raise Bad("must be a single line")
-        return value
+        # The rest of the text policy, as the API and the pages apply it (docs/hostile-input.md):
+        # nothing visible in a required text, other line separators; stored in NFC.
+        try:
+            return clean_text(
+                value,
+                single_line=self.single_line,
+                required=self.required,
+                bidi_allowed=self.bidi_allowed,
+            )
+        except ValidationError as error:
+            raise Bad(error.messages[0].rstrip(".").lower()) from None
 
 
 @dataclass(frozen=True)

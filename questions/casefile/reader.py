@@ -124,6 +124,9 @@ def read_document(path: Path) -> tuple[Any, list[Issue]]:
     suffix = path.suffix.lower()
     if suffix not in JSON_SUFFIXES | YAML_SUFFIXES:
         return None, [Issue(path, None, "file", "name it .yaml, .yml or .json")]
+    if path.exists() and not path.is_file():
+        # A FIFO would block the reader for ever; a device or a directory is no case file.
+        return None, [Issue(path, None, "file", "is not a regular file")]
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
