@@ -60,11 +60,14 @@ def ctx(lead, analyst, reviewer, team):
 
 def _question_form(c):
     teams = visible_teams(c["lead"])
-    return QuestionForm(teams=teams, parents=Question.objects.filter(pk=c["question"].pk))
+    return QuestionForm(
+        user=c["lead"], teams=teams, parents=Question.objects.filter(pk=c["question"].pk)
+    )
 
 
 def _evidence_form(c, instance=None):
     return EvidenceForm(
+        user=c["analyst"],
         sources=Source.objects.all(),
         questions=Question.objects.filter(pk=c["question"].pk),
         teams=visible_teams(c["lead"]),
