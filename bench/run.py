@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import re
@@ -80,6 +81,8 @@ class Load:
     def from_wrk(cls, data: dict) -> Load:
         seconds = data["duration_us"] / 1e6
         errors = sum(v for k, v in data.items() if k.startswith("errors_"))
+        if not data["requests"]:  # nothing finished within the run: slower than its length
+            data = {**data, **dict.fromkeys(("p50", "p95", "p99", "max"), math.inf)}
         return cls(
             requests=data["requests"],
             seconds=round(seconds, 2),
@@ -342,12 +345,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def measure(base: str, endpoint_path: str, headers: dict, args) -> Load:
     url = base + endpoint_path
+    started = time.perf_counter()
     size = check_answers(url, headers)
+    alone = time.perf_counter() - started
+    # A slow endpoint gets a longer run (up to 30 s), so that requests finish in it: with
+    # 8 connections on 2 workers a request waits for about 4 others.
+    queue = math.ceil(args.connections / args.workers)
+    seconds = max(args.duration, min(30.0, 3 * alone * queue))
     if args.warmup:
         wrk(url, headers, seconds=args.warmup, connections=args.connections, threads=args.threads)
-    load = wrk(
-        url, headers, seconds=args.duration, connections=args.connections, threads=args.threads
-    )
+    load = wrk(url, headers, seconds=seconds, connections=args.connections, threads=args.threads)
     log(
         f"  {endpoint_path[:70]:70s} p50 {load.p50_ms:7.1f} p95 {load.p95_ms:7.1f} "
         f"p99 {load.p99_ms:7.1f} ms  {load.rps:7.1f} req/s  ({size:,} bytes, {load.errors} err)"
@@ -552,7 +559,10 @@ def _add_open_questions(team_id: int, count: int, start: int) -> None:
         status = rng.choices(statuses, weights=(15, 20, 50, 15))[0]
         staffed = status != Status.OPEN
         analyst = rng.choice(analysts) if staffed else None
-        changed = now - dt.timedelta(hours=rng.uniform(1, 24 * 60))
+        # A live population, as a sweep every five minutes finds it: steps taken within the
+        # last day and a half, due dates spread over the coming year (a few already past), so
+        # a small share crosses a reminder threshold now.
+        changed = now - dt.timedelta(hours=rng.uniform(0.1, 36))
         rows.append(
             Question(
                 key=f"sweep-{i:07d}",
@@ -562,7 +572,7 @@ def _add_open_questions(team_id: int, count: int, start: int) -> None:
                 created_by_id=team.lead_id,
                 assignee_id=analyst,
                 reviewer_id=rng.choice([r for r in reviewers if r != analyst]) if staffed else None,
-                due_at=now + dt.timedelta(days=rng.uniform(-20, 180)),
+                due_at=now + dt.timedelta(days=rng.uniform(-1, 365)),
                 status_changed_at=changed,
                 created_at=changed - dt.timedelta(days=3),
                 updated_at=changed,
@@ -814,7 +824,11 @@ def versions(redis_url: str) -> dict:
 # RESULTS.md
 # ---------------------------------------------------------------------------------------------
 def _ms(value: float) -> str:
-    return f"{value:.1f}"
+    return f"{value:.1f}" if math.isfinite(value) else "none finished"
+
+
+def _ratio(value: float | None) -> str:
+    return f"{value:.2f}×" if value is not None and math.isfinite(value) else "–"
 
 
 def _verdict(ok: bool) -> str:
@@ -838,7 +852,7 @@ def targets(results: Results) -> list[tuple[str, str, str]]:
             rows.append(
                 (
                     f"list within {TARGET_LIST_RATIO:g}× of baseline (p50): {name}",
-                    f"{f.ratio_p50:.2f}×",
+                    _ratio(f.ratio_p50),
                     _verdict(f.ratio_p50 <= TARGET_LIST_RATIO),
                 )
             )
@@ -850,6 +864,13 @@ def targets(results: Results) -> list[tuple[str, str, str]]:
                 f"({full['open_questions']:,} unfinished questions)",
                 f"{full['seconds']:.2f} s",
                 _verdict(full["seconds"] < TARGET_SWEEP_S),
+            )
+        )
+        rows.append(
+            (
+                f"repeat sweep (all due already recorded) < {TARGET_SWEEP_S:g} s",
+                f"{full['repeat_seconds']:.2f} s",
+                _verdict(full["repeat_seconds"] < TARGET_SWEEP_S),
             )
         )
         rows.append(
@@ -923,8 +944,8 @@ def render(results: Results) -> str:
                 _ms(b.p95_ms),
                 _ms(b.p99_ms),
                 f"{b.rps:.1f}",
-                f"{f.ratio_p50:.2f}×",
-                f"{f.ratio_p95:.2f}×",
+                _ratio(f.ratio_p50),
+                _ratio(f.ratio_p95),
             ]
             if b
             else ["–"] * 6
@@ -949,7 +970,9 @@ def render(results: Results) -> str:
         "",
         "`notifications.reminders.sweep()` in one process, with "
         f"{results.sweep.get('extra_questions', 0):,} extra unfinished questions added to the "
-        "data (a tenth first, then all of them); emails "
+        "data (a tenth first, then all of them): steps taken within the last 36 hours, due "
+        "dates over the coming year (a few past), as a sweep every five minutes finds a live "
+        "population; emails "
         "go to Django's in-memory backend. The repeat is a second sweep at the same instant, "
         "when everything due is already recorded (the steady state of a sweep every five "
         "minutes).",
@@ -1049,6 +1072,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # Stopped from outside: still stop the servers and drop a throwaway database (finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: `make bench` installs it (apt-get install wrk).")
     env = bench_env(args)
