@@ -71,6 +71,19 @@ class AchRatingSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(choices=AchRating.choices)
 
 
+@extend_schema_field(AchRatingSerializer(many=True))
+class _AchRatingsField(serializers.Field):
+    """The matrix's cells as the plain dicts `_ach_answer` builds: a serializer per cell costs
+    more than the rest of the answer together (6,000 cells for 20 × 300; bench/RESULTS.md).
+    Documented as a list of AchRating."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value
+
+
 class AchSerializer(serializers.Serializer):
     question = BriefQuestionSerializer()
     hypotheses = AchHypothesisSerializer(many=True, help_text="In display order.")
@@ -78,7 +91,7 @@ class AchSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Hypothesis ids, least inconsistent first."
     )
     evidence = AchEvidenceSerializer(many=True, help_text="Linked items you may see, by date.")
-    ratings = AchRatingSerializer(many=True)
+    ratings = _AchRatingsField()
     linchpins = serializers.ListField(child=serializers.IntegerField())
     withheld = serializers.IntegerField(
         help_text="Linked items you may not see: counted in the scores, not listed."
@@ -165,7 +178,7 @@ def _repeats(evidence_id: int, origin_of: dict[int, int], visible: set[int]) -> 
 def _ach_answer(question, user) -> dict:
     matrix = build_matrix(question)
     ids = [e.id for e in matrix.evidence]
-    visible = set(visible_evidence(user).filter(pk__in=ids).values_list("pk", flat=True))
+    visible = set(visible_evidence(user, among=ids).values_list("pk", flat=True))
     origin_of = origins(ids)
     scores = {s.hypothesis_id: s for s in matrix.scoring.scores}
     shown = [e for e in matrix.evidence if e.id in visible]
