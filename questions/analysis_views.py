@@ -78,7 +78,7 @@ def ach_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     question = _question(request, pk)
     matrix = build_matrix(question)
     ids = [e.id for e in matrix.evidence]
-    visible = visible_evidence(request.user).filter(pk__in=ids)
+    visible = visible_evidence(request.user, among=ids)
     visible_ids = set(visible.values_list("pk", flat=True))
     context = {
         "question": question,
