@@ -191,14 +191,31 @@ def question_page(params: dict, pk: int) -> dict:
     return answer
 
 
-def board(params: dict) -> dict:
-    """The board: every question the user may see, with team, people and parent."""
-    args = {"user": int(params["user"][0])}
+# Cards a board column shows (questions.views.COLUMN_LIMIT).
+COLUMN_LIMIT = 25
+
+
+def _columns(where: str, args: dict) -> dict:
+    """Per status: the first COLUMN_LIMIT questions in the board's order, and how many."""
     rows = _rows(
-        f"SELECT {QUESTION_COLUMNS} FROM {QUESTION_JOINS} WHERE {VISIBLE_Q} ORDER BY {ORDER}",
+        f"""SELECT * FROM (SELECT {QUESTION_COLUMNS},
+            row_number() OVER (PARTITION BY q.status ORDER BY {ORDER}) AS place,
+            count(*) OVER (PARTITION BY q.status) AS total
+            FROM {QUESTION_JOINS} WHERE {where}) shown
+            WHERE place <= {COLUMN_LIMIT} ORDER BY status, place""",
         args,
     )
-    return {"questions": [_question(r) for r in rows]}
+    columns: dict[str, dict] = {}
+    for row in rows:
+        column = columns.setdefault(row["status"], {"total": row["total"], "questions": []})
+        column["questions"].append(_question(row))
+    return columns
+
+
+def board(params: dict) -> dict:
+    """The board: the questions the user may see, a column per status, with team, people and
+    parent."""
+    return {"columns": _columns(VISIBLE_Q, {"user": int(params["user"][0])})}
 
 
 def dashboard(params: dict) -> dict:
@@ -217,7 +234,7 @@ def dashboard(params: dict) -> dict:
             "q.due_at, q.id",
         ),
         "review_queue": questions("q.reviewer_id = %(user)s AND q.status = 'in_review'"),
-        "team_questions": questions(f"q.team_id IN {TEAMS}"),
+        "team_columns": _columns(f"{VISIBLE_Q} AND q.team_id IN {TEAMS}", args),
         "led_overdue": questions(
             "t.lead_id = %(user)s AND q.due_at < %(now)s AND q.status IN " + unfinished
         ),
