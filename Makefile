@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iqtrack
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install run test lint format migrations-check services-check clean browser
+.PHONY: install run test lint format migrations-check services-check clean browser wrk bench
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 (or run make PYTHON=python3)"; exit 1; }
@@ -32,8 +32,30 @@ browser:
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
 	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium; }
 
+## Debian's wrk, the HTTP load tool of the benchmark (bench/README.md); installed when missing.
+wrk:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=; else sudo=sudo; fi; \
+	  $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y wrk; }
+
+## The benchmark at issue 8's scale: data generated once into BENCH_DATABASE_URL, iqtrack and a
+## raw-SQL baseline under gunicorn, loaded with wrk; writes bench/RESULTS.md. Pass options with
+## BENCH_ARGS, e.g. make bench BENCH_ARGS="--label after --duration 20".
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/iqtrack_benchdata
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/11
+BENCH_ARGS ?=
+BENCH_STAMP := $(VENV)/.bench-stamp
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) wrk
+	$(BIN)/python scripts/check_services.py --database-url "$(BENCH_DATABASE_URL)" --redis-url "$(BENCH_REDIS_URL)"
+	$(BIN)/python bench/run.py --database-url "$(BENCH_DATABASE_URL)" --redis-url "$(BENCH_REDIS_URL)" $(BENCH_ARGS)
+
 ## The whole suite: lint, format, migrations, and pytest on real PostgreSQL and Redis.
-test: install browser
+test: $(BENCH_STAMP) browser wrk
 	$(BIN)/python scripts/check_services.py --database-url "$(TEST_DATABASE_URL)" --redis-url "$(TEST_REDIS_URL)"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

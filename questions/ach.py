@@ -164,15 +164,18 @@ def build_matrix(question, user=None) -> Matrix:
     hypotheses = list(question.hypotheses.order_by("position", "id"))
     links = question.evidence_links.select_related("evidence__source")
     if user is not None:
-        links = links.filter(evidence__in=visible_evidence(user))
+        own = question.evidence_links.values("evidence_id")
+        links = links.filter(evidence__in=visible_evidence(user, among=own))
     evidence = [link.evidence for link in links.order_by("evidence__happened_on", "evidence_id")]
     evidence_ids = {e.id for e in evidence}
+    # Plain tuples, not model instances: a 20 × 300 matrix is 6,000 cells (bench/RESULTS.md).
+    cells_of_question = HypothesisRating.objects.filter(hypothesis__question=question)
     ratings = {
-        (r.evidence_id, r.hypothesis_id): r.rating
-        for r in HypothesisRating.objects.filter(hypothesis__question=question).only(
+        (evidence_id, hypothesis_id): rating
+        for evidence_id, hypothesis_id, rating in cells_of_question.values_list(
             "evidence_id", "hypothesis_id", "rating"
         )
-        if r.evidence_id in evidence_ids
+        if evidence_id in evidence_ids
     }
     weights = {e.id: evidence_weight(e.source.reliability, e.credibility) for e in evidence}
     cells = [Cell(e, h, rating) for (e, h), rating in ratings.items()]

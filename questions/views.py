@@ -73,12 +73,28 @@ def _overdue(questions):
     return questions.filter(Question.overdue_condition(timezone.now()))
 
 
+# Cards shown per board column. A team of thousands of questions made the board and the
+# dashboard render every card (1,500 for three teams: seconds per page, bench/RESULTS.md); the
+# column says how many there are, and the board's filters narrow it.
+COLUMN_LIMIT = 25
+
+
+class _Column(list):
+    """The cards a column shows, with the number of questions in it."""
+
+    def __init__(self, items: list[Question]) -> None:
+        super().__init__(items[:COLUMN_LIMIT])
+        self.total = len(items)
+        self.hidden = self.total - len(self)
+
+
 def _columns(questions):
-    """One board column per status, in workflow order."""
+    """One board column per status, in workflow order; each shows its first COLUMN_LIMIT cards
+    (most urgent first: the questions' order)."""
     by_status: dict[str, list[Question]] = {status: [] for status in Status.values}
     for question in questions:
         by_status[question.status].append(question)
-    return [(Status(s), items) for s, items in by_status.items()]
+    return [(Status(s), _Column(items)) for s, items in by_status.items()]
 
 
 def _lead_teams(user):
@@ -158,14 +174,18 @@ def _get_question(request: HttpRequest, pk: int) -> Question:
 
 def _linked_evidence(question: Question, user):
     """The question's evidence this user may see."""
-    return visible_evidence(user).filter(question_links__question=question).select_related("source")
+    linked = question.evidence_links.values("evidence")
+    return visible_evidence(user, among=linked).select_related("source")
 
 
 def _ach_rows(question: Question, user, *, editable: bool):
     """The ACH matrix: one row per visible linked item, its ratings, and a form when editable."""
     hypotheses = list(question.hypotheses.all())
     links = (
-        EvidenceLink.objects.filter(question=question, evidence__in=visible_evidence(user))
+        EvidenceLink.objects.filter(
+            question=question,
+            evidence__in=visible_evidence(user, among=question.evidence_links.values("evidence")),
+        )
         .select_related("evidence__source")
         .prefetch_related(
             Prefetch(

@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import Team
 from evidence.choices import Tlp
@@ -105,20 +105,34 @@ def visible_questions(user) -> QuerySet[Question]:
     )
 
 
-def visible_evidence(user) -> QuerySet[Evidence]:
+def visible_evidence(user, among: QuerySet | Iterable[int] | None = None) -> QuerySet[Evidence]:
+    """The evidence `user` may see; with `among` (ids, or a queryset of them), only those items.
+
+    `among` changes the plan, not the answer: for a question's few items (its page, its ACH
+    matrix) the "linked to a question you may see" grant is checked item by item (EXISTS), which
+    is fast for a few rows; without it, for search and lists, the set of linked items is built
+    once and looked up (IN), which is fast for many. The wrong one costs a question page 0.5 s or
+    a search 3 s at 200,000 items (bench/RESULTS.md).
+    """
     if not _signed_in(user):
         return Evidence.objects.none()
+    candidates = Evidence.objects.all() if among is None else Evidence.objects.filter(pk__in=among)
     if _sees_all(user):
-        return Evidence.objects.all()
-    linked = EvidenceLink.objects.filter(question__in=_need_to_know_questions(user))
+        return candidates
+    links = EvidenceLink.objects.filter(question__in=_need_to_know_questions(user))
+    linked = (
+        Q(pk__in=links.values("evidence_id"))
+        if among is None
+        else Q(Exists(links.filter(evidence=OuterRef("pk"))))
+    )
     grants = (
         Q(tlp__in=SHAREABLE_TLP)
         | Q(owner_team__in=team_ids(user))
         | Q(created_by=user)
-        | Q(pk__in=linked.values("evidence_id"))
+        | linked
         | Q(tlp=Tlp.RED, pk__in=_named_in(Evidence, user))
     )
-    return Evidence.objects.filter(grants).exclude(_withheld(Evidence, user, "owner_team"))
+    return candidates.filter(grants).exclude(_withheld(Evidence, user, "owner_team"))
 
 
 def visible_sources(user) -> QuerySet[Source]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -361,3 +362,45 @@ def test_export_command_writes_the_file_and_refuses_an_unknown_question(seeded, 
         call_command("export_casefile", str(tmp_path / "x.yaml"), "--question", "nope")
     with pytest.raises(CommandError, match=r"\.yaml, \.yml or \.json"):
         call_command("export_casefile", str(tmp_path / "x.txt"))
+
+
+def test_new_entries_are_inserted_in_batches_with_their_relations_and_history(
+    db, tmp_path, monkeypatch
+):
+    from questions.casefile import importer
+
+    monkeypatch.setattr(importer, "BATCH_SIZE", 2)  # several batches from five items
+    items = [
+        {
+            "key": f"item-{i}",
+            "source": "outlet",
+            "summary": f"Item {i} repeats the one before it.",
+            "credibility": 3,
+            "corroboration": "single_source",
+            "tlp": "clear",
+            "actors": ["envoy"],
+            **({"derived_from": f"item-{i - 1}"} if i else {}),
+        }
+        for i in range(5)
+    ]
+    document = {
+        "iqtrack_casefile": 1,
+        "sources": [{"key": "outlet", "name": "Outlet", "kind": "news_outlet", "reliability": "C"}],
+        "actors": [{"key": "envoy", "name": "Envoy", "kind": "person"}],
+        # Last first: each item must still find the id of the one it derives from.
+        "evidence": list(reversed(items)),
+    }
+    path = tmp_path / "chain.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+
+    report = import_casefile(path)
+
+    assert report.counts["evidence"].created == 5
+    for i in range(1, 5):
+        item = Evidence.objects.get(key=f"item-{i}")
+        assert item.derived_from.key == f"item-{i - 1}"
+        assert [a.key for a in item.actors.all()] == ["envoy"]
+    created = Evidence.history.get(key="item-3", history_type="+")
+    assert created.history_change_reason == "case file chain.json"
+    assert [row.actor.key for row in created.actors.all()] == ["envoy"]
+    assert not import_casefile(path).changed

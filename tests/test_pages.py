@@ -145,6 +145,22 @@ def test_the_board_answers_htmx_with_just_the_board(client, question, lead):
     assert "<html" not in html
 
 
+def test_a_board_column_shows_the_most_urgent_cards_and_counts_the_rest(client, team, lead):
+    from questions.views import COLUMN_LIMIT
+
+    factories.QuestionFactory.create_batch(COLUMN_LIMIT + 3, team=team, status=Status.OPEN)
+    urgent = factories.QuestionFactory(
+        team=team, title="The critical one", status=Status.OPEN, priority=4
+    )
+    client.force_login(lead)
+    html = client.get(reverse("questions:board")).content.decode()
+    column = html.split('id="col-open"')[1].split("</section>")[0]
+    assert column.count('class="q-card') == COLUMN_LIMIT
+    assert urgent.title in column
+    assert f'aria-label="{COLUMN_LIMIT + 4} questions"' in column
+    assert "4 more — narrow the board with the filters" in column
+
+
 def test_the_board_shows_only_visible_questions(client, question, outsider):
     client.force_login(outsider)
     assert question.title not in client.get(reverse("questions:board")).content.decode()

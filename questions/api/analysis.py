@@ -72,6 +72,19 @@ class AchRatingSerializer(serializers.Serializer):
     rating = serializers.ChoiceField(choices=AchRating.choices)
 
 
+@extend_schema_field(AchRatingSerializer(many=True))
+class _AchRatingsField(serializers.Field):
+    """The matrix's cells as the plain dicts `_ach_answer` builds: a serializer per cell costs
+    more than the rest of the answer together (6,000 cells for 20 × 300; bench/RESULTS.md).
+    Documented as a list of AchRating."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        return value
+
+
 class AchSerializer(serializers.Serializer):
     question = BriefQuestionSerializer()
     hypotheses = AchHypothesisSerializer(many=True, help_text="In display order.")
@@ -79,7 +92,7 @@ class AchSerializer(serializers.Serializer):
         child=serializers.IntegerField(), help_text="Hypothesis ids, least inconsistent first."
     )
     evidence = AchEvidenceSerializer(many=True, help_text="Linked items you may see, by date.")
-    ratings = AchRatingSerializer(many=True)
+    ratings = _AchRatingsField()
     linchpins = serializers.ListField(child=serializers.IntegerField())
 
 

@@ -1,0 +1,350 @@
+"""The raw-SQL floor the app is compared with: the same rows, fetched by plain psycopg, as JSON.
+
+A tiny WSGI app, served by the same gunicorn configuration as iqtrack (bench/run.py), never part
+of iqtrack's URLs. Each endpoint runs the queries a hand-written service would need to answer
+what the app's endpoint answers for the same user — the same visibility grants (team member or
+lead, analyst, reviewer; evidence linked, owned, recorded or shareable), the same filters,
+ordering and page — and serialises the rows with json.dumps. No framework, no ORM, no
+templates: what is left is the database's work and the bytes.
+
+    DATABASE_URL=postgres://… gunicorn bench.baseline:application
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from urllib.parse import parse_qs
+
+import psycopg
+from psycopg.rows import dict_row
+
+_connection: psycopg.Connection | None = None
+
+
+def _db() -> psycopg.Connection:
+    global _connection  # one connection per worker process, reused like CONN_MAX_AGE
+    if _connection is None or _connection.closed:
+        _connection = psycopg.connect(
+            os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row
+        )
+    return _connection
+
+
+def _rows(sql: str, params: dict) -> list[dict]:
+    with _db().cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+# What the user may see (questions/visibility.py, without the TLP rules still to come).
+TEAMS = """(SELECT m.team_id FROM accounts_team_members m WHERE m.user_id = %(user)s
+            UNION SELECT t.id FROM accounts_team t WHERE t.lead_id = %(user)s)"""
+VISIBLE_Q = f"""(q.team_id IN {TEAMS} OR q.assignee_id = %(user)s OR q.reviewer_id = %(user)s)"""
+VISIBLE_E = f"""(e.tlp IN ('clear', 'green') OR e.owner_team_id IN {TEAMS}
+    OR e.created_by_id = %(user)s OR e.id IN (SELECT l.evidence_id FROM questions_evidencelink l
+    JOIN questions_question q ON q.id = l.question_id WHERE {VISIBLE_Q}))"""
+
+# The same grants for a question's few items: "linked to a visible question" probed per item
+# (EXISTS), which beats building the whole linked set when only a question's items are read.
+VISIBLE_E_FEW = f"""(e.tlp IN ('clear', 'green') OR e.owner_team_id IN {TEAMS}
+    OR e.created_by_id = %(user)s OR EXISTS (SELECT 1 FROM questions_evidencelink l2
+    JOIN questions_question q ON q.id = l2.question_id
+    WHERE l2.evidence_id = e.id AND {VISIBLE_Q}))"""
+
+QUESTION_COLUMNS = """q.id, q.key, q.title, q.body, q.parent_id, q.team_id, q.priority, q.status,
+    q.tlp, q.due_at, q.status_changed_at, q.created_at, q.updated_at,
+    p.key AS p_key, p.title AS p_title, p.status AS p_status,
+    t.name AS t_name, t.slug AS t_slug,
+    c.id AS c_id, c.username AS c_username, c.first_name AS c_first, c.last_name AS c_last,
+    a.id AS a_id, a.username AS a_username, a.first_name AS a_first, a.last_name AS a_last,
+    r.id AS r_id, r.username AS r_username, r.first_name AS r_first, r.last_name AS r_last"""
+QUESTION_JOINS = """questions_question q
+    JOIN accounts_team t ON t.id = q.team_id
+    LEFT JOIN questions_question p ON p.id = q.parent_id
+    LEFT JOIN auth_user c ON c.id = q.created_by_id
+    LEFT JOIN auth_user a ON a.id = q.assignee_id
+    LEFT JOIN auth_user r ON r.id = q.reviewer_id"""
+ORDER = "q.priority DESC, q.due_at ASC, q.id ASC"
+
+
+def _person(row: dict, p: str) -> dict | None:
+    if row[f"{p}_id"] is None:
+        return None
+    name = f"{row[f'{p}_first']} {row[f'{p}_last']}".strip()
+    return {"id": row[f"{p}_id"], "username": row[f"{p}_username"], "display_name": name}
+
+
+def _question(row: dict) -> dict:
+    parent = None
+    if row["parent_id"] is not None:
+        parent = {
+            "id": row["parent_id"],
+            "key": row["p_key"],
+            "title": row["p_title"],
+            "status": row["p_status"],
+        }
+    return {
+        "id": row["id"],
+        "key": row["key"],
+        "title": row["title"],
+        "body": row["body"],
+        "parent": parent,
+        "parent_id": row["parent_id"],
+        "team": {"id": row["team_id"], "name": row["t_name"], "slug": row["t_slug"]},
+        "team_id": row["team_id"],
+        "priority": row["priority"],
+        "status": row["status"],
+        "tlp": row["tlp"],
+        "created_by": _person(row, "c"),
+        "assignee": _person(row, "a"),
+        "reviewer": _person(row, "r"),
+        "due_at": row["due_at"],
+        "status_changed_at": row["status_changed_at"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def question_list(params: dict) -> dict:
+    """GET /api/questions/?status=…&page_size=50: a count and one page, ordered as the app."""
+    statuses = params.get("status") or ["draft", "open", "assigned", "in_analysis", "in_review"]
+    page = int((params.get("page") or ["1"])[0])
+    size = int((params.get("page_size") or ["50"])[0])
+    args = {
+        "user": int(params["user"][0]),
+        "statuses": statuses,
+        "limit": size,
+        "offset": (page - 1) * size,
+    }
+    where = f"{VISIBLE_Q} AND q.status = ANY(%(statuses)s)"
+    count = _rows(f"SELECT count(*) AS n FROM questions_question q WHERE {where}", args)[0]["n"]
+    rows = _rows(
+        f"SELECT {QUESTION_COLUMNS} FROM {QUESTION_JOINS} WHERE {where} "
+        f"ORDER BY {ORDER} LIMIT %(limit)s OFFSET %(offset)s",
+        args,
+    )
+    return {"count": count, "results": [_question(r) for r in rows]}
+
+
+def question_detail(params: dict, pk: int) -> dict:
+    """GET /api/questions/{id}/: one visible question."""
+    args = {"user": int(params["user"][0]), "pk": pk}
+    rows = _rows(
+        f"SELECT {QUESTION_COLUMNS} FROM {QUESTION_JOINS} WHERE q.id = %(pk)s AND {VISIBLE_Q}",
+        args,
+    )
+    return _question(rows[0])
+
+
+def question_page(params: dict, pk: int) -> dict:
+    """What the question page shows: the question, its sub-questions, linked evidence you may
+    see with sources and ratings, hypotheses, versions, comments and transitions."""
+    args = {"user": int(params["user"][0]), "pk": pk}
+    answer = question_detail(params, pk)
+    answer["sub_questions"] = [
+        _question(r)
+        for r in _rows(
+            f"SELECT {QUESTION_COLUMNS} FROM {QUESTION_JOINS} "
+            f"WHERE q.parent_id = %(pk)s AND {VISIBLE_Q} ORDER BY {ORDER}",
+            args,
+        )
+    ]
+    answer["hypotheses"] = _rows(
+        "SELECT id, key, title, description, position FROM questions_hypothesis "
+        "WHERE question_id = %(pk)s ORDER BY position, id",
+        args,
+    )
+    answer["evidence"] = _rows(
+        "SELECT e.id, e.key, e.summary, e.original_text, e.original_language, e.translation, "
+        "e.happened_on, e.happened_precision, e.happened_text, e.credibility, e.corroboration, "
+        "e.tlp, s.id AS source_id, s.name AS source_name, s.reliability, l.relevance "
+        "FROM questions_evidencelink l JOIN evidence_evidence e ON e.id = l.evidence_id "
+        "JOIN evidence_source s ON s.id = e.source_id "
+        f"WHERE l.question_id = %(pk)s AND {VISIBLE_E_FEW} ORDER BY e.happened_on, l.id",
+        args,
+    )
+    answer["ratings"] = _rows(
+        "SELECT r.evidence_id, r.hypothesis_id, r.rating FROM questions_hypothesisrating r "
+        "JOIN questions_hypothesis h ON h.id = r.hypothesis_id WHERE h.question_id = %(pk)s",
+        args,
+    )
+    answer["versions"] = _rows(
+        "SELECT id, version, state, author_id, key_judgments, likelihood, likelihood_wording, "
+        "confidence, change_note, submitted_at, approved_at FROM questions_assessment "
+        "WHERE question_id = %(pk)s ORDER BY version",
+        args,
+    )
+    answer["comments"] = _rows(
+        "SELECT c.id, c.body, c.created_at, u.username FROM questions_comment c "
+        "JOIN auth_user u ON u.id = c.author_id WHERE c.question_id = %(pk)s "
+        "ORDER BY c.created_at, c.id",
+        args,
+    )
+    answer["transitions"] = _rows(
+        "SELECT t.id, t.action, t.from_status, t.to_status, t.comment, t.created_at, u.username "
+        "FROM questions_transition t JOIN auth_user u ON u.id = t.actor_id "
+        "WHERE t.question_id = %(pk)s ORDER BY t.created_at, t.id",
+        args,
+    )
+    return answer
+
+
+# Cards a board column shows (questions.views.COLUMN_LIMIT).
+COLUMN_LIMIT = 25
+
+
+def _columns(where: str, args: dict) -> dict:
+    """Per status: the first COLUMN_LIMIT questions in the board's order, and how many."""
+    rows = _rows(
+        f"""SELECT * FROM (SELECT {QUESTION_COLUMNS},
+            row_number() OVER (PARTITION BY q.status ORDER BY {ORDER}) AS place,
+            count(*) OVER (PARTITION BY q.status) AS total
+            FROM {QUESTION_JOINS} WHERE {where}) shown
+            WHERE place <= {COLUMN_LIMIT} ORDER BY status, place""",
+        args,
+    )
+    columns: dict[str, dict] = {}
+    for row in rows:
+        column = columns.setdefault(row["status"], {"total": row["total"], "questions": []})
+        column["questions"].append(_question(row))
+    return columns
+
+
+def board(params: dict) -> dict:
+    """The board: the questions the user may see, a column per status, with team, people and
+    parent."""
+    return {"columns": _columns(VISIBLE_Q, {"user": int(params["user"][0])})}
+
+
+def dashboard(params: dict) -> dict:
+    """The dashboard's lists: my assignments, my review queue, my teams' questions, the overdue
+    questions of teams I lead, and my five latest unread notices."""
+    args = {"user": int(params["user"][0]), "now": datetime.now(UTC)}
+    unfinished = "('open', 'assigned', 'in_analysis', 'in_review')"
+
+    def questions(where: str, order: str = ORDER) -> list[dict]:
+        sql = f"SELECT {QUESTION_COLUMNS} FROM {QUESTION_JOINS} WHERE {VISIBLE_Q} AND {where}"
+        return [_question(r) for r in _rows(f"{sql} ORDER BY {order}", args)]
+
+    return {
+        "assignments": questions(
+            "q.assignee_id = %(user)s AND q.status NOT IN ('assessed', 'closed')",
+            "q.due_at, q.id",
+        ),
+        "review_queue": questions("q.reviewer_id = %(user)s AND q.status = 'in_review'"),
+        "team_columns": _columns(f"{VISIBLE_Q} AND q.team_id IN {TEAMS}", args),
+        "led_overdue": questions(
+            "t.lead_id = %(user)s AND q.due_at < %(now)s AND q.status IN " + unfinished
+        ),
+        "notifications": _rows(
+            "SELECT id, kind, created_at FROM notifications_notification "
+            "WHERE recipient_id = %(user)s AND read_at IS NULL ORDER BY created_at DESC LIMIT 5",
+            args,
+        ),
+    }
+
+
+def ach(params: dict, pk: int) -> dict:
+    """A question's ACH matrix: hypotheses, linked evidence you may see, and the ratings."""
+    args = {"user": int(params["user"][0]), "pk": pk}
+    return {
+        "hypotheses": _rows(
+            "SELECT id, title, position FROM questions_hypothesis WHERE question_id = %(pk)s "
+            "ORDER BY position, id",
+            args,
+        ),
+        "evidence": _rows(
+            "SELECT e.id, e.summary, e.credibility, e.corroboration, e.happened_on, "
+            "e.happened_precision, e.derived_from_id, s.id AS source_id, s.key AS source_key, "
+            "s.name AS source_name, s.reliability FROM questions_evidencelink l "
+            "JOIN evidence_evidence e ON e.id = l.evidence_id "
+            "JOIN evidence_source s ON s.id = e.source_id "
+            f"WHERE l.question_id = %(pk)s AND {VISIBLE_E_FEW} ORDER BY e.happened_on, e.id",
+            args,
+        ),
+        "ratings": _rows(
+            "SELECT r.evidence_id, r.hypothesis_id, r.rating FROM questions_hypothesisrating r "
+            "JOIN questions_hypothesis h ON h.id = r.hypothesis_id "
+            "WHERE h.question_id = %(pk)s ORDER BY r.evidence_id, r.hypothesis_id",
+            args,
+        ),
+    }
+
+
+# The search: each kind's top 20 by rank, with a highlighted snippet for those 20 only.
+_QUERY = """(websearch_to_tsquery('arabic', %(q)s) || websearch_to_tsquery('english', %(q)s)
+    || websearch_to_tsquery('french', %(q)s) || websearch_to_tsquery('german', %(q)s)
+    || websearch_to_tsquery('russian', %(q)s) || websearch_to_tsquery('turkish', %(q)s)
+    || websearch_to_tsquery('simple', %(q)s))"""
+_QUERIES = f"(SELECT {_QUERY} AS query) qs"
+_HEADLINE = "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2'"
+SEARCHES = {
+    "question": f"""SELECT id, title, ts_headline('english', coalesce(body, ''), query, {_HEADLINE})
+        AS snippet, rank FROM (SELECT q.id, q.title, q.body, query,
+        ts_rank(q.search_vector, query) AS rank FROM questions_question q, {_QUERIES}
+        WHERE q.search_vector @@ query AND {VISIBLE_Q} ORDER BY rank DESC, q.id LIMIT 20) top""",
+    "evidence": f"""SELECT id, summary AS title, ts_headline(iqtrack_ts_config(original_language),
+        original_text, query, {_HEADLINE}) AS snippet, rank FROM (SELECT e.id, e.summary,
+        e.original_text, e.original_language, query, ts_rank(e.search_vector, query) AS rank
+        FROM evidence_evidence e, {_QUERIES} WHERE e.search_vector @@ query AND {VISIBLE_E}
+        ORDER BY rank DESC, e.id LIMIT 20) top""",
+    "source": f"""SELECT id, name AS title, ts_headline('english', name, query, {_HEADLINE})
+        AS snippet, rank FROM (SELECT s.id, s.name, query, ts_rank(s.search_vector, query)
+        AS rank FROM evidence_source s, {_QUERIES} WHERE s.search_vector @@ query
+        ORDER BY rank DESC, s.id LIMIT 20) top""",
+    "actor": f"""SELECT id, name AS title, ts_headline('english', name, query, {_HEADLINE})
+        AS snippet, rank FROM (SELECT a.id, a.name, query, ts_rank(a.search_vector, query)
+        AS rank FROM evidence_actor a, {_QUERIES} WHERE a.search_vector @@ query
+        ORDER BY rank DESC, a.id LIMIT 20) top""",
+}
+
+
+def search(params: dict) -> dict:
+    args = {"user": int(params["user"][0]), "q": params["q"][0]}
+    hits = []
+    for kind, sql in SEARCHES.items():
+        hits += [{"kind": kind, **row} for row in _rows(sql, args)]
+    hits.sort(key=lambda h: -h["rank"])
+    return {"query": args["q"], "results": hits[:20]}
+
+
+def _default(value):
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def application(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    params = parse_qs(environ.get("QUERY_STRING", ""))
+    parts = [p for p in path.split("/") if p]
+    try:
+        if parts == ["questions"]:
+            body = question_list(params)
+        elif len(parts) == 2 and parts[0] == "questions":
+            body = question_detail(params, int(parts[1]))
+        elif len(parts) == 2 and parts[0] == "question-page":
+            body = question_page(params, int(parts[1]))
+        elif len(parts) == 2 and parts[0] == "ach":
+            body = ach(params, int(parts[1]))
+        elif parts == ["board"]:
+            body = board(params)
+        elif parts == ["dashboard"]:
+            body = dashboard(params)
+        elif parts == ["search"]:
+            body = search(params)
+        elif parts == ["healthz"]:
+            body = {"status": "ok"}
+        else:
+            start_response("404 Not Found", [("Content-Type", "application/json")])
+            return [b'{"detail": "not found"}']
+    except (KeyError, ValueError, IndexError) as error:
+        start_response("400 Bad Request", [("Content-Type", "application/json")])
+        return [json.dumps({"detail": str(error)}).encode()]
+    data = json.dumps(body, default=_default).encode()
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    return [data]
