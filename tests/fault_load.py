@@ -129,6 +129,14 @@ class Load:
     def since(self, moment: float) -> list[Answer]:
         return [a for a in self.answers if a.at >= moment]
 
+    def summary(self, moment: float = 0.0) -> str:
+        """What came back since `moment`, by kind and status, and the last failure."""
+        answers = self.since(moment)
+        counts = sorted(Counter((a.kind, a.status) for a in answers).items())
+        failures = [a for a in answers if not a.ok]
+        last = f"; last failure: {failures[-1].describe()}" if failures else ""
+        return f"{counts}{last}"
+
     def kinds_answered(self, moment: float, *, ok: bool) -> set[str]:
         return {a.kind for a in self.since(moment) if a.ok == ok}
 

@@ -33,11 +33,15 @@ from django.db import connection
 WAIT = 30  # seconds: generous for a loaded machine; every wait ends as soon as it can
 
 
-def wait_for(condition: Callable[[], object], timeout: float = WAIT, what: str = "") -> None:
+def wait_for(
+    condition: Callable[[], object], timeout: float = WAIT, what: str | Callable[[], str] = ""
+) -> None:
+    """Poll `condition` until it holds; `what` (or what it returns) names it if it never does."""
     deadline = time.perf_counter() + timeout  # time-machine leaves this clock alone
     while not condition():
         if time.perf_counter() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
+            described = what() if callable(what) else what
+            raise AssertionError(f"timed out waiting for {described or condition}")
         time.sleep(0.05)
 
 
@@ -213,7 +217,16 @@ class WebServer:
     def start(self) -> None:
         command = [sys.executable, "-m", "gunicorn", "iqtrack.wsgi"]
         command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.WORKERS)]
-        command += ["--worker-class", "gthread", "--threads", "4", "--timeout", "60"]
+        command += [
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "4",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "3",
+        ]
         with self.log.open("w") as output:
             self.process = subprocess.Popen(
                 command,

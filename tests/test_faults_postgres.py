@@ -2,8 +2,10 @@
 write lost or half-written (docs/operations.md).
 
 A private cluster (initdb in a temporary folder, a free port — never the shared server), iqtrack
-migrated onto it and served by gunicorn as in production, threads sending reads and writes while
-the cluster is stopped (a clean `fast` shutdown, then an `immediate` one: a crash) and started.
+migrated onto it and served by two gunicorns — debug off as in production, where Django's 500
+handler is the last line, and debug on, where the middleware and the API's handler must answer
+alone — with threads sending reads and writes to both while the cluster is stopped (a clean
+`fast` shutdown, then an `immediate` one: a crash) and started.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -29,7 +31,7 @@ from tests.private_servers import PrivatePostgres, WebServer, iqtrack_env, wait_
 
 pytestmark = [pytest.mark.slow]
 
-THREADS = 3
+THREADS = 2  # per server
 
 
 @pytest.fixture
@@ -53,18 +55,28 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @pytest.fixture
-def served(postgres, tmp_path) -> Iterator[tuple[WebServer, dict]]:
-    """iqtrack migrated onto the private cluster, seeded, and served; with its cast."""
+def served(postgres, tmp_path) -> Iterator[list[tuple[WebServer, dict]]]:
+    """iqtrack migrated onto the private cluster, seeded, and served twice (debug off, debug
+    on); each server with its own questions."""
     env = iqtrack_env(database_url=postgres.url("iqtrack"), redis_url=None, var_dir=tmp_path)
     manage(env, "manage.py", "migrate", "--verbosity=0")
     seeding = "import django, json; django.setup(); from tests.fault_load import seed; "
-    cast = json.loads(manage(env, "-c", f"{seeding}print(json.dumps(seed({THREADS})))"))
-    server = WebServer(env, tmp_path / "gunicorn.log")
-    server.start()
+    cast = json.loads(manage(env, "-c", f"{seeding}print(json.dumps(seed({2 * THREADS})))"))
+    servers = [
+        WebServer({**env, "DEBUG": debug}, tmp_path / f"gunicorn-debug-{debug}.log")
+        for debug in ("0", "1")
+    ]
+    casts = [
+        {**cast, "questions": cast["questions"][:THREADS]},
+        {**cast, "questions": cast["questions"][THREADS:]},
+    ]
     try:
-        yield server, cast
+        for server in servers:
+            server.start()
+        yield list(zip(servers, casts, strict=True))
     finally:
-        server.stop()
+        for server in servers:
+            server.stop()
 
 
 def health(server: WebServer) -> tuple[int, dict]:
@@ -73,37 +85,43 @@ def health(server: WebServer) -> tuple[int, dict]:
 
 
 def test_a_database_restart_under_load_fails_cleanly_and_heals_itself(postgres, served):
-    server, cast = served
-    gunicorn = server.process.pid
-    assert health(server) == (200, {"status": "ok", "database": "ok"})
+    pids = [server.process.pid for server, _ in served]
+    for server, _ in served:
+        assert health(server) == (200, {"status": "ok", "database": "ok"})
 
-    with Load(server.base, cast) as load:
+    (production, production_cast), (debugging, debugging_cast) = served
+    with Load(production.base, production_cast) as one, Load(debugging.base, debugging_cast) as two:
+        loads = (one, two)
+
+        def every_kind(since: float, *, ok: bool) -> bool:
+            return all(load.kinds_answered(since, ok=ok) == set(KINDS) for load in loads)
+
+        def answers(since: float, stage: str) -> Callable[[], str]:
+            return lambda: f"{stage}: " + " / ".join(load.summary(since) for load in loads)
+
         start = time.perf_counter()
-        wait_for(lambda: load.kinds_answered(start, ok=True) == set(KINDS), what="warm-up")
-
+        wait_for(lambda: every_kind(start, ok=True), what=answers(start, "warm-up"))
         for mode in ("fast", "immediate"):
-            # 1. The database goes away: every kind of request meets the outage.
+            # 1. The database goes away: every kind of request meets the outage, on both.
             postgres.stop(mode)
             down = time.perf_counter()
-            wait_for(
-                lambda down=down: load.kinds_answered(down, ok=False) == set(KINDS),
-                what=f"requests to meet the outage ({mode})",
-            )
-            assert health(server) == (503, {"status": "unavailable", "database": "unavailable"})
+            wait_for(lambda down=down: every_kind(down, ok=False), what=answers(down, mode))
+            for server, _ in served:
+                assert health(server) == (
+                    503,
+                    {"status": "unavailable", "database": "unavailable"},
+                )
 
             # 2. It is back: the same server processes serve every kind again, no restart.
             postgres.start()
             up = time.perf_counter()
-            wait_for(
-                lambda up=up: load.kinds_answered(up, ok=True) == set(KINDS),
-                what=f"service to resume after the {mode} stop",
-            )
+            wait_for(lambda up=up: every_kind(up, ok=True), what=answers(up, f"after {mode}"))
 
-    counts = assert_every_answer_clean(load.answers, outage_allowed=True)
-    assert all(counts[(kind, 503)] for kind in KINDS), counts
-    assert all(counts[(kind, 201 if kind in ("comment", "evidence") else 200)] for kind in KINDS)
-    assert health(server) == (200, {"status": "ok", "database": "ok"})
-    assert server.process.pid == gunicorn and server.process.poll() is None
-    assert server.workers_booted() == WebServer.WORKERS  # no worker died and was replaced
-    assert_nothing_lost_or_half_written(postgres.url("iqtrack"), load.answers)
-    assert {a.kind for a in load.answers if a.ok} >= set(WRITES)
+    for (server, _), pid, load in zip(served, pids, loads, strict=True):
+        counts = assert_every_answer_clean(load.answers, outage_allowed=True)
+        assert all(counts[(kind, 503)] for kind in KINDS), counts
+        assert all(counts[(kind, 201 if kind in WRITES[:2] else 200)] for kind in KINDS), counts
+        assert health(server) == (200, {"status": "ok", "database": "ok"})
+        assert server.process.pid == pid and server.process.poll() is None
+        assert server.workers_booted() == WebServer.WORKERS  # no worker died and was replaced
+    assert_nothing_lost_or_half_written(postgres.url("iqtrack"), one.answers + two.answers)
