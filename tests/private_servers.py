@@ -214,7 +214,8 @@ class WebServer:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> None:
+    def start(self, *, wait: bool = True) -> None:
+        """Start gunicorn; unless `wait` is false, wait until it answers (`wait_until_up`)."""
         command = [sys.executable, "-m", "gunicorn", "iqtrack.wsgi"]
         command += ["--bind", f"127.0.0.1:{self.port}", "--workers", str(self.WORKERS)]
         command += [
@@ -236,6 +237,10 @@ class WebServer:
                 stderr=output,
                 preexec_fn=die_with_parent,
             )
+        if wait:
+            self.wait_until_up()
+
+    def wait_until_up(self) -> None:
         wait_for(self.answers, timeout=60, what=f"gunicorn to answer (log: {self.log})")
 
     def answers(self) -> bool:
@@ -252,10 +257,15 @@ class WebServer:
         return self.log.read_text().count("Booting worker")
 
     def stop(self) -> None:
+        """Graceful shutdown (SIGTERM); `terminate` then `stop` stops several at once."""
+        self.terminate()
         if self.process is not None:
-            self.process.terminate()
             self.process.wait(timeout=WAIT)
             self.process = None
+
+    def terminate(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
 
 
 @contextmanager

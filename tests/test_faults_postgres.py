@@ -46,9 +46,20 @@ def postgres() -> Iterator[PrivatePostgres]:
         cluster.remove()
 
 
-def manage(env: dict[str, str], *args: str) -> str:
+# One interpreter for both: Django starts once.
+MIGRATE_AND_SEED = """
+import json, django
+django.setup()
+from django.core.management import call_command
+from tests.fault_load import seed
+call_command("migrate", verbosity=0)
+print(json.dumps(seed({questions})))
+"""
+
+
+def run_python(env: dict[str, str], code: str) -> str:
     result = subprocess.run(
-        [sys.executable, *args], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True
+        [sys.executable, "-c", code], env=env, cwd=settings.BASE_DIR, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -59,22 +70,24 @@ def served(postgres, tmp_path) -> Iterator[list[tuple[WebServer, dict]]]:
     """iqtrack migrated onto the private cluster, seeded, and served twice (debug off, debug
     on); each server with its own questions."""
     env = iqtrack_env(database_url=postgres.url("iqtrack"), redis_url=None, var_dir=tmp_path)
-    manage(env, "manage.py", "migrate", "--verbosity=0")
-    seeding = "import django, json; django.setup(); from tests.fault_load import seed; "
-    cast = json.loads(manage(env, "-c", f"{seeding}print(json.dumps(seed({2 * THREADS})))"))
     servers = [
         WebServer({**env, "DEBUG": debug}, tmp_path / f"gunicorn-debug-{debug}.log")
         for debug in ("0", "1")
     ]
-    casts = [
-        {**cast, "questions": cast["questions"][:THREADS]},
-        {**cast, "questions": cast["questions"][THREADS:]},
-    ]
     try:
         for server in servers:
-            server.start()
+            server.start(wait=False)  # they boot while the database is migrated
+        cast = json.loads(run_python(env, MIGRATE_AND_SEED.format(questions=2 * THREADS)))
+        casts = [
+            {**cast, "questions": cast["questions"][:THREADS]},
+            {**cast, "questions": cast["questions"][THREADS:]},
+        ]
+        for server in servers:
+            server.wait_until_up()
         yield list(zip(servers, casts, strict=True))
     finally:
+        for server in servers:
+            server.terminate()
         for server in servers:
             server.stop()
 
