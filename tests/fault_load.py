@@ -142,9 +142,16 @@ class Load:
         return {a.kind for a in self.since(moment) if a.ok == ok}
 
     def _run(self, index: int, question: int) -> None:
+        # A new connection per request: a kept-alive one that gunicorn closes as idle just as
+        # the next request goes out is reset — a race of the client's, not an answer.
         api = requests.Session()
-        api.headers.update(Authorization=f"Bearer {self.cast['token']}", Accept="application/json")
+        api.headers.update(
+            Authorization=f"Bearer {self.cast['token']}",
+            Accept="application/json",
+            Connection="close",
+        )
         pages = requests.Session()
+        pages.headers.update(Connection="close")
         pages.cookies.set("sessionid", self.cast["session"])
         round_ = 0
         while not self.stopping.is_set():
