@@ -135,7 +135,8 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
         _require(
             evidence_permissions.can_record_evidence(request.user, form.cleaned_data["owner_team"])
         )
-        form.save()
+        with transaction.atomic():  # the item, its history row and its actors, or none
+            form.save()
         messages.success(request, "Evidence saved.")
         return redirect("evidence:detail", pk=item.pk)
     return render(request, "evidence/form.html", {"form": form, "item": item})

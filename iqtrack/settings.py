@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A lost database answers 503 (the API's error shape under /api/), not a 500.
+    "iqtrack.unavailable.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -110,8 +112,14 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env.int("DB_CONN_MAX_AGE", 60, minimum=0)
         )
     }
-    # Reconnect transparently after a database restart instead of failing a request.
+    # A connection kept for reuse is tested before a request uses it, so after a database
+    # restart the next request reconnects instead of failing (docs/operations.md).
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # An unreachable server fails a request (503) after this long instead of hanging it.
+        DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
+            "DB_CONNECT_TIMEOUT", 5, minimum=1
+        )
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -128,9 +136,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: broker and cache when REDIS_URL is set
 # ---------------------------------------------------------------------------------------------
 REDIS_URL = env.url("REDIS_URL", ("redis", "rediss", "unix"))
+# Seconds the cache and /healthz wait for Redis before treating it as down.
+REDIS_TIMEOUT = env.int("REDIS_TIMEOUT", 1, minimum=1)
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # Django's RedisCache, but a Redis outage makes misses, not errors (iqtrack/cache.py).
+            "BACKEND": "iqtrack.cache.ResilientRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {
+                "socket_connect_timeout": REDIS_TIMEOUT,
+                "socket_timeout": REDIS_TIMEOUT,
+                "retry_after": 5,
+            },
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

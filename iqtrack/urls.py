@@ -1,12 +1,10 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 
+from iqtrack.health import healthz
 
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness for the smoke test and container health checks."""
-    return JsonResponse({"status": "ok"})
-
+# A database outage outside a view is a 503 too, not a 500 (iqtrack/unavailable.py).
+handler500 = "iqtrack.unavailable.server_error"
 
 # Every page that refuses with PermissionDenied answers through here, logged (docs/security.md).
 handler403 = "iqtrack.security.views.permission_denied"

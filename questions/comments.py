@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db import transaction
+
 from questions import permissions
 from questions.audit import save_attributed
 from questions.exceptions import ValidationFailed
@@ -22,5 +24,6 @@ def add_comment(question: Question, author, body: str) -> Comment:
             code="body_too_long",
         )
     comment = Comment(question=question, author=author, body=body)
-    save_attributed(comment, author, reason="commented")
+    with transaction.atomic():  # the comment and its history row, or neither
+        save_attributed(comment, author, reason="commented")
     return comment

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Iterator
+
 import pytest
 
 from accounts.choices import Role
 from tests import factories
+from tests.private_servers import PrivateRedis
 
 
 @pytest.fixture
@@ -56,3 +60,15 @@ def fast_password_hasher(settings):
 def superuser(db):
     """Sees everything: for reading a whole record back (history, exports) in tests."""
     return factories.UserFactory(username="root", is_superuser=True, is_staff=True)
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory) -> Iterator[PrivateRedis]:
+    """A redis-server of this test process's own (tests/private_servers.py), for the tests that
+    stop it: Celery's broker in the worker tests, broker and cache in the fault tests."""
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed: the broker-down tests start a private one")
+    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server
+    server.stop()

@@ -9,26 +9,17 @@ subprocess, killed with SIGKILL.
 
 from __future__ import annotations
 
-import ctypes
 import logging
-import os
-import shutil
 import signal
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import quote
 
 import psycopg
 import pytest
 import redis
 from celery import Celery
-from celery.beat import Scheduler
 from celery.contrib.testing.app import setup_default_app
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
@@ -43,89 +34,17 @@ from notifications.tasks import sweep_reminders
 from questions.choices import Action, Status
 from questions.models import Question, Transition
 from tests import factories
+from tests.private_servers import WAIT, beat, wait_for, worker_process
 from tests.test_notifications import FlakyMailServer, write_transition
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 NOW = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
-WAIT = 30  # seconds: generous for a loaded machine; every wait ends as soon as it can
-
-
-def wait_for(condition: Callable[[], object], timeout: float = WAIT, what: str = "") -> None:
-    deadline = time.perf_counter() + timeout  # time-machine leaves this clock alone
-    while not condition():
-        if time.perf_counter() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------------------------------
-# A private broker, an app on it, workers
+# An app on the private broker (`broker`, tests/conftest.py), workers
 # ---------------------------------------------------------------------------------------------
-class PrivateRedis:
-    """A redis-server of our own: no persistence, a temporary directory, a free port."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = _free_port()
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent,
-        )
-        wait_for(self.answers, what="the private redis-server to start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=WAIT)
-            self.process = None
-
-    def answers(self) -> bool:
-        try:
-            return bool(redis.Redis.from_url(self.url, socket_timeout=0.5).ping())
-        except redis.ConnectionError:
-            return False
-
-
-_prctl = ctypes.CDLL(None).prctl  # resolved here: the child may only make the call
-
-
-def _die_with_parent() -> None:
-    """In the child, before exec: be killed if this test process dies (Linux), so a crashed run
-    leaves no redis-server or worker behind."""
-    _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory) -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        pytest.fail("redis-server is not installed: the broker-down tests start a private one")
-    server = PrivateRedis(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def runs() -> Iterator[list[tuple[str, str, str]]]:
     """(task, worker, state) of every task run by a worker in this process, as they end."""
@@ -172,53 +91,6 @@ def worker(app: Celery, name: str) -> Iterator[None]:
         loglevel="WARNING",
     ):
         yield
-
-
-@contextmanager
-def worker_process(app: Celery, name: str, log: Path) -> Iterator[subprocess.Popen]:
-    """A real `celery worker` process on the test database and the app's broker and queue.
-
-    Its emails go to the console backend, that is to its log.
-    """
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "iqtrack.settings",
-        "DATABASE_URL": subprocess_database_url(),
-        "REDIS_URL": app.conf.broker_url,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    env.pop("EMAIL_HOST", None)
-    command = [sys.executable, "-m", "celery", "-A", "iqtrack", "worker", "--pool=solo"]
-    command += ["-Q", app.conf.task_default_queue, "-n", f"{name}@%h", "--loglevel=INFO"]
-    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            cwd=django_settings.BASE_DIR,
-            stdout=output,
-            stderr=output,
-            preexec_fn=_die_with_parent,
-        )
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.terminate()  # warm shutdown
-            process.wait(timeout=WAIT)
-
-
-def beat(app: Celery, entry: str = "sweep-reminders") -> None:
-    """Fire one periodic entry exactly as celery beat does (apply_entry logs and goes on if the
-    broker is down)."""
-    scheduler = Scheduler(app=app)
-    scheduler.apply_entry(scheduler.schedule[entry])
-
-
-def subprocess_database_url() -> str:
-    db = connection.settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else ""
-    return f"postgres://{quote(db['USER'])}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @contextmanager

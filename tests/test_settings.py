@@ -30,6 +30,14 @@ print(json.dumps({
     "broker": settings.CELERY_BROKER_URL,
     "cache": settings.CACHES["default"]["BACKEND"],
     "debug": settings.DEBUG,
+    "reconnect": {
+        key: settings.DATABASES["default"].get(key)
+        for key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")
+    },
+    "timeouts": [
+        settings.DATABASES["default"].get("OPTIONS", {}).get("connect_timeout"),
+        settings.CACHES["default"].get("OPTIONS", {}).get("socket_timeout"),
+    ],
 }))
 """
 
@@ -111,7 +119,11 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path):
     assert shown["engine"] == "django.db.backends.postgresql"
     assert shown["name"] == "iqtrack"
     assert shown["broker"] == "redis://cache.example.org:6379/0"
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    # Django's Redis cache, made outage-tolerant; a reused connection is tested first, so a
+    # database restart heals by itself; neither server can hang a request (docs/operations.md).
+    assert shown["cache"] == "iqtrack.cache.ResilientRedisCache"
+    assert shown["reconnect"] == {"CONN_MAX_AGE": 60, "CONN_HEALTH_CHECKS": True}
+    assert shown["timeouts"] == [5, 1]
 
 
 def test_production_settings_pass_the_deployment_checks(tmp_path):

@@ -1,4 +1,4 @@
-"""One error shape for every 4xx: `{"code": ..., "message": ..., "fields": {...}}`.
+"""One error shape for every 4xx (and the 503 of an outage): `{"code", "message", "fields"}`.
 
 `code` is machine-readable and stable, `message` is one sentence for a person, `fields` maps a
 field name (dotted for nested ones) to its messages and is empty when no field is at fault.
@@ -13,7 +13,7 @@ from django.contrib.auth import get_user
 from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -57,6 +57,26 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_code = "conflict"
     default_detail = "The request conflicts with the current state of the object."
+
+
+class Unavailable(exceptions.APIException):
+    """The database cannot be reached (restarting, failing over): try again shortly."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "unavailable"
+    default_detail = "iqtrack cannot reach its database just now; try again in a moment."
+
+
+# Seconds a client is asked to wait before retrying after a 503 (a restart takes a few).
+RETRY_AFTER_SECONDS = 5
+
+# What a lost or refused database connection raises (psycopg's errors, wrapped by Django).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def unavailable_body() -> dict:
+    """The 503 body, for the API's handler and for iqtrack.unavailable's middleware alike."""
+    return {"code": Unavailable.default_code, "message": Unavailable.default_detail, "fields": {}}
 
 
 def _flatten(detail, prefix: str = "") -> Iterator[tuple[str, list[str]]]:
@@ -110,6 +130,10 @@ def _translate(exc: Exception) -> Exception:
         return exceptions.ValidationError(serializers.as_serializer_error(exc))
     if isinstance(exc, ProtectedError | RestrictedError):
         return Conflict("Other records still refer to this object.", code="protected")
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        # Logged without a traceback page: the client learns only that it should retry.
+        logger.warning("Database unavailable: %s", exc)
+        return Unavailable()
     if isinstance(exc, IntegrityError):
         # The database's own guards (constraints, triggers) refused the write: a rule of the
         # domain, enforced one layer down. Logged, since an entry point should have asked first.
@@ -123,6 +147,8 @@ def exception_handler(exc: Exception, context: dict):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # a 5xx: let Django report it
+    if isinstance(exc, Unavailable):
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     if isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc.detail)
     elif getattr(exc, "field_errors", None):
