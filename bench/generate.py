@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 BENCH_USER = "bench"  # the user whose requests are measured
-DATA_VERSION = 1  # bump when the generator's output changes: the runner regenerates
+DATA_VERSION = 2  # bump when the generator's output changes: the runner regenerates
 BATCH = 5000
 
 
@@ -392,6 +392,14 @@ class Generator:
                     )
                 )
             made = Evidence.objects.bulk_create(rows)
+            # A TLP:RED item names who recorded it and its team's lead (questions.markings).
+            named = Evidence.recipients.through
+            named.objects.bulk_create(
+                named(evidence_id=e.pk, user_id=person)
+                for e in made
+                if e.tlp == Tlp.RED
+                for person in {e.created_by_id, self.lead_of[self.teams.index(e.owner_team_id)]}
+            )
             ids = [e.pk for e in made]
             self.evidence_ids += ids
             links = [
@@ -501,6 +509,7 @@ class Generator:
         ach.title = "Did Russia provide weapons to Hamas ahead of 7 October 2023? (ACH bench)"
         self.question_stories[0] = ("in_analysis", Story(steps=["publish", "assign", "start"]))
         ach.status = "in_analysis"
+        ach.tlp = Tlp.AMBER  # the figure's question is the bench user's, whatever the dice say
         ach.assignee_id = self.users[0]
         ach.reviewer_id = self.team_reviewers[0][0]
         # Sub-questions hang off a key question of their own team.
@@ -518,6 +527,17 @@ class Generator:
                 q.parent_id = made[index].pk
         for batch in chunks(rows[s.key_questions :]):
             made += Question.objects.bulk_create(batch)
+        # A TLP:RED question names its distribution (questions.markings): its lead, analyst
+        # and reviewer.
+        named = Question.recipients.through
+        recipients = [
+            named(question_id=q.pk, user_id=person)
+            for q in made
+            if q.tlp == Tlp.RED
+            for person in {q.created_by_id, q.assignee_id, q.reviewer_id} - {None}
+        ]
+        for batch in chunks(recipients):
+            named.objects.bulk_create(batch)
         self.question_rows = made
         self.progress.step("questions", len(made), t0)
 

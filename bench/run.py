@@ -630,7 +630,8 @@ def write_casefile(path: Path, items: int) -> dict:
             "happened_precision": "day",
             "credibility": rng.choice(Credibility.values),
             "corroboration": rng.choice(Corroboration.values),
-            "tlp": rng.choice(Tlp.values),
+            # A case file carries no TLP:RED (docs/casefile.md): it names no recipients.
+            "tlp": rng.choice([t for t in Tlp.values if t != Tlp.RED]),
             "owner_team": f"{p}team",
             "actors": [f"{p}actor-{rng.randrange(actors):05d}"],
         }

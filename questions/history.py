@@ -197,17 +197,40 @@ class _Story:
         self.question = question
         self.viewer = viewer
         self.labels = _Labels(
-            {Evidence: visible_evidence(viewer), Question: visible_questions(viewer)}
+            {
+                Evidence: visible_evidence(viewer, among=self._evidence_ids(question)),
+                Question: visible_questions(viewer),
+            }
         )
-        self.assessments = visible_assessments(viewer).filter(question=question)
+        self.assessments = visible_assessments(viewer, question)
         self.entries: list[Entry] = []
         # (instant, actor id) of each workflow step → its entry, to gather what it changed.
         self.steps: dict[tuple[datetime, Any], Entry] = {}
 
+    @staticmethod
+    def _evidence_ids(question: Question) -> list[int]:
+        """Every item the story may name: linked to the question at any time, rated against or
+        cited by it, or derived from by one of those (the only evidence it labels)."""
+        linked = set(
+            EvidenceLink.history.filter(question_id=question.pk).values_list(
+                "evidence_id", flat=True
+            )
+        )
+        cited = Assessment.history.model.cited_evidence.model.objects.filter(
+            history__question_id=question.pk
+        ).values_list("evidence_id", flat=True)
+        hypotheses = Hypothesis.history.filter(question_id=question.pk).values("id")
+        rated = HypothesisRating.history.filter(hypothesis_id__in=hypotheses).values_list(
+            "evidence_id", flat=True
+        )
+        ids = linked | set(cited) | set(rated)
+        derived = Evidence.history.filter(id__in=ids).values_list("derived_from_id", flat=True)
+        return sorted(ids | {pk for pk in derived if pk is not None})
+
     # -- workflow steps, reviews, comments -----------------------------------------------------
 
     def add_transitions(self) -> None:
-        transitions = visible_transitions(self.viewer).filter(question=self.question)
+        transitions = visible_transitions(self.viewer, self.question)
         for t in transitions.select_related("actor"):
             entry = Entry(
                 at=t.created_at,
@@ -224,7 +247,7 @@ class _Story:
             self.entries.append(entry)
 
     def add_reviews(self) -> None:
-        reviews = visible_reviews(self.viewer).filter(assessment__question=self.question)
+        reviews = visible_reviews(self.viewer, self.question)
         reviews = reviews.select_related("assessment", "reviewer")
         for review in reviews:
             note = ReviewNote(review.assessment.version, review.decision, review.content_hash)
@@ -271,7 +294,7 @@ class _Story:
         hypothesis_ids = set(
             Hypothesis.history.filter(question_id=q.pk).values_list("id", flat=True)
         )
-        seen_evidence = visible_evidence(self.viewer).values("pk")
+        seen_evidence = visible_evidence(self.viewer, among=self._evidence_ids(q)).values("pk")
         links = EvidenceLink.history.filter(question_id=q.pk, evidence_id__in=seen_evidence)
         linked_since: dict[int, datetime] = {}
         for evidence_id, at in links.values_list("evidence_id", "history_date"):

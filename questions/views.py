@@ -280,7 +280,7 @@ def _tradecraft(assessment: Assessment | None, user) -> Report | None:
 def _versions(question: Question, user):
     """The question's assessment versions this user may see: a version citing an item out of
     their sight is out of sight itself (questions.visibility)."""
-    return visible_assessments(user).filter(question=question)
+    return visible_assessments(user, question)
 
 
 def _current_assessment(versions) -> Assessment | None:

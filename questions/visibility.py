@@ -4,7 +4,7 @@ Every entry point that lists, counts, searches or fetches domain objects (the AP
 search, timelines, actor pages, history, notifications, the admin for non-superusers) starts
 from these querysets; an object outside them does not exist for that user (the API answers 404).
 
-Grants, then the markings' restrictions on top (TLP 2.0, docs/security.md):
+Grants, then the markings' restrictions on top (TLP 2.0, docs/markings.md):
 
 - questions: those of the user's teams (member or lead), those they are the analyst or the
   reviewer of, TLP:AMBER ones shared with one of their teams, TLP:CLEAR / TLP:GREEN ones for
@@ -182,33 +182,39 @@ def visible_hypothesis_ratings(user) -> QuerySet[HypothesisRating]:
     )
 
 
-def visible_assessments(user) -> QuerySet[Assessment]:
+def visible_assessments(user, question: Question | None = None) -> QuerySet[Assessment]:
+    """With `question`, only its versions — the same answer, but the cited items are checked
+    among that question's citations instead of every citation there is (a question's page)."""
     if not _signed_in(user):
         return Assessment.objects.none()
+    mine = Assessment.objects.all() if question is None else question.assessments.all()
     if _sees_all(user):
-        return Assessment.objects.all()
-    cites_unseen = Assessment.cited_evidence.through.objects.exclude(
-        evidence__in=visible_evidence(user)
-    ).values("assessment_id")
+        return mine
+    cites = Assessment.cited_evidence.through.objects.all()
+    if question is not None:
+        cites = cites.filter(assessment__question=question)
+    seen = visible_evidence(user, among=None if question is None else cites.values("evidence_id"))
+    cites_unseen = cites.exclude(evidence__in=seen.values("pk")).values("assessment_id")
     return (
-        Assessment.objects.filter(question__in=visible_questions(user))
+        mine.filter(question__in=visible_questions(user))
         .exclude(pk__in=cites_unseen)
         .exclude(Q(tlp=Tlp.AMBER_STRICT) & ~Q(question__team__in=team_ids(user)))
     )
 
 
-def visible_reviews(user) -> QuerySet[Review]:
-    return Review.objects.filter(assessment__in=visible_assessments(user))
+def visible_reviews(user, question: Question | None = None) -> QuerySet[Review]:
+    return Review.objects.filter(assessment__in=visible_assessments(user, question))
 
 
 def visible_comments(user) -> QuerySet[Comment]:
     return Comment.objects.filter(question__in=visible_questions(user))
 
 
-def visible_transitions(user) -> QuerySet[Transition]:
+def visible_transitions(user, question: Question | None = None) -> QuerySet[Transition]:
     # A submit, approve or return belongs to its version's story: hidden with the version.
-    return Transition.objects.filter(question__in=visible_questions(user)).filter(
-        Q(assessment__isnull=True) | Q(assessment__in=visible_assessments(user))
+    mine = Transition.objects.all() if question is None else question.transitions.all()
+    return mine.filter(question__in=visible_questions(user)).filter(
+        Q(assessment__isnull=True) | Q(assessment__in=visible_assessments(user, question))
     )
 
 
