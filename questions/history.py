@@ -196,12 +196,8 @@ class _Story:
     def __init__(self, question: Question, viewer) -> None:
         self.question = question
         self.viewer = viewer
-        self.labels = _Labels(
-            {
-                Evidence: visible_evidence(viewer, among=self._evidence_ids(question)),
-                Question: visible_questions(viewer),
-            }
-        )
+        self.seen_evidence = visible_evidence(viewer, among=self._evidence_ids(question))
+        self.labels = _Labels({Evidence: self.seen_evidence, Question: visible_questions(viewer)})
         self.assessments = visible_assessments(viewer, question)
         self.entries: list[Entry] = []
         # (instant, actor id) of each workflow step → its entry, to gather what it changed.
@@ -294,7 +290,7 @@ class _Story:
         hypothesis_ids = set(
             Hypothesis.history.filter(question_id=q.pk).values_list("id", flat=True)
         )
-        seen_evidence = visible_evidence(self.viewer, among=self._evidence_ids(q)).values("pk")
+        seen_evidence = self.seen_evidence.values("pk")
         links = EvidenceLink.history.filter(question_id=q.pk, evidence_id__in=seen_evidence)
         linked_since: dict[int, datetime] = {}
         for evidence_id, at in links.values_list("evidence_id", "history_date"):
