@@ -9,7 +9,7 @@ state; they are not wired yet.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
 from django.http import HttpRequest
 
 from iqtrack.admin_base import (
@@ -168,8 +168,9 @@ class QuestionAdmin(DomainAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        parents = visible_questions(request.user).filter(pk=OuterRef("parent_id"))
-        return queryset.annotate(parent_visible=Exists(parents))
+        parents = visible_questions(request.user).values("pk")  # uncorrelated: hashed once
+        parent_visible = ExpressionWrapper(Q(parent_id__in=parents), output_field=BooleanField())
+        return queryset.annotate(parent_visible=parent_visible)
 
     @admin.display(description="key question", ordering="parent__title")
     def key_question(self, question: Question) -> Question | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -110,8 +110,10 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     def get_queryset(self):
         # A sub-question may be visible under a key question that is not (a TLP:RED one): its
         # `parent` is then shown as null, as if it had none (QuestionSerializer).
-        parents = visible_questions(self.request.user).filter(pk=OuterRef("parent_id"))
-        return super().get_queryset().annotate(parent_visible=Exists(parents))
+        # One uncorrelated IN (hashed once), not an EXISTS re-planned for every row.
+        parents = visible_questions(self.request.user).values("pk")
+        parent_visible = ExpressionWrapper(Q(parent_id__in=parents), output_field=BooleanField())
+        return super().get_queryset().annotate(parent_visible=parent_visible)
 
     def get_serializer_context(self):
         user = self.request.user
