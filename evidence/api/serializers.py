@@ -20,6 +20,20 @@ from questions.visibility import (
 TIMESTAMPS = ["created_at", "updated_at"]
 
 
+def recipient_ids_field(who_must_be_named: str) -> VisibleRelatedField:
+    """The write side of a TLP:RED distribution (questions.markings checks what it must hold):
+    any active user may be named (questions.visibility.recipient_candidates)."""
+    return VisibleRelatedField(
+        source="recipients",
+        visible=recipient_candidates,
+        queryset=get_user_model().objects.all(),
+        many=True,
+        required=False,
+        write_only=True,
+        help_text=f"TLP:RED only: the people who may see {who_must_be_named}.",
+    )
+
+
 class BriefSourceSerializer(serializers.ModelSerializer):
     class Meta:
         model = Source
@@ -163,15 +177,7 @@ class EvidenceSerializer(FuzzyDatesMixin, ModelSerializer):
         help_text="The team recording the item (one of yours).",
     )
     recipients = BriefUserSerializer(many=True, read_only=True)
-    recipient_ids = VisibleRelatedField(
-        source="recipients",
-        visible=recipient_candidates,
-        queryset=get_user_model().objects.all(),
-        many=True,
-        required=False,
-        write_only=True,
-        help_text="TLP:RED only: the people who may see the item (include yourself).",
-    )
+    recipient_ids = recipient_ids_field("the item (include yourself)")
     derived_from_id = VisibleRelatedField(
         source="derived_from",
         visible=visible_evidence,

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
 from accounts.models import Team
-from evidence.api.serializers import BriefEvidenceSerializer
+from evidence.api.serializers import BriefEvidenceSerializer, recipient_ids_field
 from evidence.models import Evidence
 from iqtrack.api.serializers import CharField, ChoiceField, ModelSerializer, VisibleRelatedField
 from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
@@ -23,7 +23,6 @@ from questions.models import (
     Transition,
 )
 from questions.visibility import (
-    recipient_candidates,
     shareable_teams,
     visible_evidence,
     visible_hypotheses,
@@ -91,24 +90,16 @@ class QuestionSerializer(ModelSerializer):
         read_only=True, allow_null=True, help_text="The reviewer (set by `assign`)."
     )
     recipients = BriefUserSerializer(many=True, read_only=True)
-    recipient_ids = VisibleRelatedField(
-        source="recipients",
-        visible=recipient_candidates,
-        queryset=User.objects.all(),
-        many=True,
-        required=False,
-        write_only=True,
-        help_text="TLP:RED only: the people who may see the question (include yourself, "
-        "the analyst and the reviewer).",
+    recipient_ids = recipient_ids_field(
+        "the question (include yourself, the analyst and the reviewer)"
     )
     shared_with = BriefTeamSerializer(many=True, read_only=True)
-    shared_with_ids = VisibleRelatedField(
-        source="shared_with",
-        visible=shareable_teams,
-        queryset=Team.objects.all(),
+    shared_with_ids = related_id(
+        Team,
+        shareable_teams,
+        "shared_with",
         many=True,
         required=False,
-        write_only=True,
         help_text="TLP:AMBER only: other teams that may see the question.",
     )
 
