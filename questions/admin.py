@@ -9,7 +9,7 @@ state; they are not wired yet.
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
 from iqtrack.admin_base import (
@@ -30,7 +30,7 @@ from questions.models import (
     Review,
     Transition,
 )
-from questions.visibility import visible_questions
+from questions.visibility import with_parent_visibility
 
 
 class ReadOnlyAdminMixin:
@@ -168,9 +168,7 @@ class QuestionAdmin(DomainAdmin):
         queryset = super().get_queryset(request)
         if request.user.is_superuser:
             return queryset
-        parents = visible_questions(request.user).values("pk")  # uncorrelated: hashed once
-        parent_visible = ExpressionWrapper(Q(parent_id__in=parents), output_field=BooleanField())
-        return queryset.annotate(parent_visible=parent_visible)
+        return with_parent_visibility(queryset, request.user)
 
     @admin.display(description="key question", ordering="parent__title")
     def key_question(self, question: Question) -> Question | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -46,6 +46,7 @@ from questions.visibility import (
     visible_questions,
     visible_reviews,
     visible_transitions,
+    with_parent_visibility,
 )
 
 # ---------------------------------------------------------------------------------------------
@@ -110,10 +111,7 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     def get_queryset(self):
         # A sub-question may be visible under a key question that is not (a TLP:RED one): its
         # `parent` is then shown as null, as if it had none (QuestionSerializer).
-        # One uncorrelated IN (hashed once), not an EXISTS re-planned for every row.
-        parents = visible_questions(self.request.user).values("pk")
-        parent_visible = ExpressionWrapper(Q(parent_id__in=parents), output_field=BooleanField())
-        return super().get_queryset().annotate(parent_visible=parent_visible)
+        return with_parent_visibility(super().get_queryset(), self.request.user)
 
     def get_serializer_context(self):
         user = self.request.user
