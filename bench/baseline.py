@@ -38,24 +38,49 @@ def _rows(sql: str, params: dict) -> list[dict]:
         return cursor.fetchall()
 
 
-# What the user may see (questions/visibility.py, without the TLP rules still to come).
+# What the user may see: the rules of questions/visibility.py (docs/markings.md) written out in
+# SQL — grants (team, assignment, TLP:AMBER sharing, TLP:RED naming, TLP:CLEAR/GREEN for all),
+# then the restrictions (TLP:RED only its recipients, TLP:AMBER+STRICT only the owning team).
 TEAMS = """(SELECT m.team_id FROM accounts_team_members m WHERE m.user_id = %(user)s
             UNION SELECT t.id FROM accounts_team t WHERE t.lead_id = %(user)s)"""
-VISIBLE_Q = f"""(q.team_id IN {TEAMS} OR q.assignee_id = %(user)s OR q.reviewer_id = %(user)s)"""
-VISIBLE_E = f"""(e.tlp IN ('clear', 'green') OR e.owner_team_id IN {TEAMS}
-    OR e.created_by_id = %(user)s OR e.id IN (SELECT l.evidence_id FROM questions_evidencelink l
-    JOIN questions_question q ON q.id = l.question_id WHERE {VISIBLE_Q}))"""
+NAMED_Q = "(SELECT question_id FROM questions_question_recipients WHERE user_id = %(user)s)"
+NAMED_E = "(SELECT evidence_id FROM evidence_evidence_recipients WHERE user_id = %(user)s)"
+SHARED_Q = f"(SELECT question_id FROM questions_question_shared_with WHERE team_id IN {TEAMS})"
+
+
+def need_to_know_q(q: str) -> str:
+    """Question row `q` visible by a grant other than the public one, after restrictions."""
+    return f"""(({q}.team_id IN {TEAMS} OR {q}.assignee_id = %(user)s OR {q}.reviewer_id = %(user)s
+        OR ({q}.tlp = 'amber' AND {q}.id IN {SHARED_Q})
+        OR ({q}.tlp = 'red' AND {q}.id IN {NAMED_Q}))
+        AND NOT ({q}.tlp = 'red' AND {q}.id NOT IN {NAMED_Q})
+        AND NOT ({q}.tlp = 'amber+strict' AND {q}.team_id NOT IN {TEAMS}))"""
+
+
+def visible_q(q: str) -> str:
+    return f"({q}.tlp IN ('clear', 'green') OR {need_to_know_q(q)})"
+
+
+VISIBLE_Q = visible_q("q")
+_LINKED = f"""SELECT l.evidence_id FROM questions_evidencelink l
+    JOIN questions_question lq ON lq.id = l.question_id WHERE {need_to_know_q("lq")}"""
+_EVIDENCE_RESTRICTIONS = f"""NOT (e.tlp = 'red' AND e.id NOT IN {NAMED_E})
+    AND NOT (e.tlp = 'amber+strict' AND NOT COALESCE(e.owner_team_id IN {TEAMS}, false))"""
+VISIBLE_E = f"""((e.tlp IN ('clear', 'green') OR e.owner_team_id IN {TEAMS}
+    OR e.created_by_id = %(user)s OR e.id IN ({_LINKED})
+    OR (e.tlp = 'red' AND e.id IN {NAMED_E})) AND {_EVIDENCE_RESTRICTIONS})"""
 
 # The same grants for a question's few items: "linked to a visible question" probed per item
 # (EXISTS), which beats building the whole linked set when only a question's items are read.
-VISIBLE_E_FEW = f"""(e.tlp IN ('clear', 'green') OR e.owner_team_id IN {TEAMS}
-    OR e.created_by_id = %(user)s OR EXISTS (SELECT 1 FROM questions_evidencelink l2
-    JOIN questions_question q ON q.id = l2.question_id
-    WHERE l2.evidence_id = e.id AND {VISIBLE_Q}))"""
+VISIBLE_E_FEW = f"""((e.tlp IN ('clear', 'green') OR e.owner_team_id IN {TEAMS}
+    OR e.created_by_id = %(user)s OR EXISTS ({_LINKED} AND l.evidence_id = e.id)
+    OR (e.tlp = 'red' AND e.id IN {NAMED_E})) AND {_EVIDENCE_RESTRICTIONS})"""
 
-QUESTION_COLUMNS = """q.id, q.key, q.title, q.body, q.parent_id, q.team_id, q.priority, q.status,
+# A key question out of the user's sight is not named (the app shows `parent` as null).
+_VISIBLE_P = f"COALESCE({visible_q('p')}, false)"
+QUESTION_COLUMNS = f"""q.id, q.key, q.title, q.body, q.parent_id, q.team_id, q.priority, q.status,
     q.tlp, q.due_at, q.status_changed_at, q.created_at, q.updated_at,
-    p.key AS p_key, p.title AS p_title, p.status AS p_status,
+    p.key AS p_key, p.title AS p_title, p.status AS p_status, {_VISIBLE_P} AS p_visible,
     t.name AS t_name, t.slug AS t_slug,
     c.id AS c_id, c.username AS c_username, c.first_name AS c_first, c.last_name AS c_last,
     a.id AS a_id, a.username AS a_username, a.first_name AS a_first, a.last_name AS a_last,
@@ -78,7 +103,7 @@ def _person(row: dict, p: str) -> dict | None:
 
 def _question(row: dict) -> dict:
     parent = None
-    if row["parent_id"] is not None:
+    if row["parent_id"] is not None and row["p_visible"]:
         parent = {
             "id": row["parent_id"],
             "key": row["p_key"],
@@ -170,10 +195,17 @@ def question_page(params: dict, pk: int) -> dict:
         "JOIN questions_hypothesis h ON h.id = r.hypothesis_id WHERE h.question_id = %(pk)s",
         args,
     )
+    # A version is visible only to someone who may see every item it cites, and its workflow
+    # steps go with it (questions.visibility.visible_assessments / visible_transitions).
+    visible_version = f"""NOT EXISTS (SELECT 1 FROM questions_assessment_cited_evidence c
+        JOIN evidence_evidence e ON e.id = c.evidence_id
+        WHERE c.assessment_id = a.id AND NOT {VISIBLE_E_FEW})
+        AND NOT (a.tlp = 'amber+strict' AND %(team)s NOT IN {TEAMS})"""
+    args["team"] = answer["team_id"]
     answer["versions"] = _rows(
         "SELECT id, version, state, author_id, key_judgments, likelihood, likelihood_wording, "
-        "confidence, change_note, submitted_at, approved_at FROM questions_assessment "
-        "WHERE question_id = %(pk)s ORDER BY version",
+        "confidence, change_note, submitted_at, approved_at FROM questions_assessment a "
+        f"WHERE question_id = %(pk)s AND {visible_version} ORDER BY version",
         args,
     )
     answer["comments"] = _rows(
@@ -182,17 +214,20 @@ def question_page(params: dict, pk: int) -> dict:
         "ORDER BY c.created_at, c.id",
         args,
     )
+    args["versions"] = [v["id"] for v in answer["versions"]]
     answer["transitions"] = _rows(
         "SELECT t.id, t.action, t.from_status, t.to_status, t.comment, t.created_at, u.username "
         "FROM questions_transition t JOIN auth_user u ON u.id = t.actor_id "
-        "WHERE t.question_id = %(pk)s ORDER BY t.created_at, t.id",
+        "WHERE t.question_id = %(pk)s AND (t.assessment_id IS NULL OR t.assessment_id = ANY("
+        "%(versions)s)) ORDER BY t.created_at, t.id",
         args,
     )
     return answer
 
 
-# Cards a board column shows (questions.views.COLUMN_LIMIT).
+# Cards a board column shows and rows a dashboard list shows (questions.views).
 COLUMN_LIMIT = 25
+LIST_LIMIT = 20
 
 
 def _columns(where: str, args: dict) -> dict:
@@ -224,9 +259,12 @@ def dashboard(params: dict) -> dict:
     args = {"user": int(params["user"][0]), "now": datetime.now(UTC)}
     unfinished = "('open', 'assigned', 'in_analysis', 'in_review')"
 
-    def questions(where: str, order: str = ORDER) -> list[dict]:
-        sql = f"SELECT {QUESTION_COLUMNS} FROM {QUESTION_JOINS} WHERE {VISIBLE_Q} AND {where}"
-        return [_question(r) for r in _rows(f"{sql} ORDER BY {order}", args)]
+    def questions(where: str, order: str = ORDER) -> dict:
+        """The first LIST_LIMIT rows and how many there are, as the dashboard shows them."""
+        sql = f"FROM {QUESTION_JOINS} WHERE {VISIBLE_Q} AND {where}"
+        count = _rows(f"SELECT count(*) AS n {sql}", args)[0]["n"]
+        rows = _rows(f"SELECT {QUESTION_COLUMNS} {sql} ORDER BY {order} LIMIT {LIST_LIMIT}", args)
+        return {"count": count, "questions": [_question(r) for r in rows]}
 
     return {
         "assignments": questions(

@@ -15,7 +15,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -69,32 +70,57 @@ def _questions(user):
     return visible_questions(user).select_related("team", "assignee", "reviewer", "parent")
 
 
+def _cards(user):
+    """Questions as cards and list rows show them: title, status, priority, dates, people.
+    No joined key question (a card says only that it is a sub-question) and no long text."""
+    return (
+        visible_questions(user)
+        .select_related("team", "assignee", "reviewer")
+        .defer("body", "search_vector")
+    )
+
+
 def _overdue(questions):
     return questions.filter(Question.overdue_condition(timezone.now()))
 
 
-# Cards shown per board column. A team of thousands of questions made the board and the
-# dashboard render every card (1,500 for three teams: seconds per page, bench/RESULTS.md); the
-# column says how many there are, and the board's filters narrow it.
+# Cards shown per board column, and rows per dashboard list. A team of thousands of questions
+# made the board and the dashboard load and render every card (1,500 for three teams: seconds
+# per page, bench/RESULTS.md); a column says how many there are, and the board's filters narrow
+# it.
 COLUMN_LIMIT = 25
+LIST_LIMIT = 20
 
 
 class _Column(list):
-    """The cards a column shows, with the number of questions in it."""
+    """The cards a column (or a dashboard list) shows, with the number of questions in it."""
 
-    def __init__(self, items: list[Question]) -> None:
-        super().__init__(items[:COLUMN_LIMIT])
-        self.total = len(items)
-        self.hidden = self.total - len(self)
+    def __init__(self, items: list[Question], total: int) -> None:
+        super().__init__(items)
+        self.total = total
+        self.hidden = total - len(items)
+
+
+def _capped(questions, limit: int = LIST_LIMIT) -> _Column:
+    """The first `limit` of `questions` (in their order) and how many there are: two queries."""
+    return _Column(_mark_overdue(list(questions[:limit])), questions.count())
 
 
 def _columns(questions):
     """One board column per status, in workflow order; each shows its first COLUMN_LIMIT cards
-    (most urgent first: the questions' order)."""
+    (most urgent first: the questions' order). Two queries whatever the number of questions: the
+    counts per status, and the first cards of every status at once (a window numbering each
+    status's questions in order)."""
+    per_status = questions.order_by().values("status").annotate(n=Count("pk"))
+    counts = {row["status"]: row["n"] for row in per_status}
+    ordering = [F("priority").desc(), F("due_at").asc(), F("id").asc()]
+    cards = questions.annotate(
+        place=Window(RowNumber(), partition_by=F("status"), order_by=ordering)
+    ).filter(place__lte=COLUMN_LIMIT)
     by_status: dict[str, list[Question]] = {status: [] for status in Status.values}
-    for question in questions:
+    for question in _mark_overdue(list(cards)):
         by_status[question.status].append(question)
-    return [(Status(s), _Column(items)) for s, items in by_status.items()]
+    return [(Status(s), _Column(items, counts.get(s, 0))) for s, items in by_status.items()]
 
 
 def _lead_teams(user):
@@ -116,17 +142,16 @@ def _mark_overdue(questions):
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    mine = _questions(user).exclude(status__in=_DONE)
+    cards = _cards(user)
     teams = Team.objects.filter(Q(members=user) | Q(lead=user)).distinct()
-    team_questions = _mark_overdue(list(_questions(user).filter(team__in=teams)))
     context = {
-        "assignments": _mark_overdue(list(mine.filter(assignee=user).order_by("due_at", "id"))),
-        "review_queue": _mark_overdue(
-            list(_questions(user).filter(reviewer=user, status=Status.IN_REVIEW))
+        "assignments": _capped(
+            cards.exclude(status__in=_DONE).filter(assignee=user).order_by("due_at", "id")
         ),
+        "review_queue": _capped(cards.filter(reviewer=user, status=Status.IN_REVIEW)),
         "teams": teams,
-        "columns": _columns(team_questions),
-        "led_overdue": _mark_overdue(list(_overdue(_questions(user).filter(team__lead=user)))),
+        "columns": _columns(cards.filter(team__in=teams)),
+        "led_overdue": _capped(_overdue(cards.filter(team__lead=user))),
         "notifications": _unread_notifications(user),
         "can_create": _lead_teams(user).exists(),
     }
@@ -144,11 +169,13 @@ def _unread_notifications(user):
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    questions = _questions(request.user)
+    questions = _cards(request.user)
     form = BoardFilterForm(
         request.GET or None,
-        teams=Team.objects.filter(questions__in=questions).distinct(),
-        people=User.objects.filter(assigned_questions__in=questions).distinct(),
+        # EXISTS per team and per person: each stops at its first visible question, where a
+        # join with every visible question took tens of milliseconds (bench/RESULTS.md).
+        teams=Team.objects.filter(Exists(questions.filter(team=OuterRef("pk")))),
+        people=User.objects.filter(Exists(questions.filter(assignee=OuterRef("pk")))),
     )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -160,7 +187,7 @@ def board(request: HttpRequest) -> HttpResponse:
             questions = questions.filter(priority=data["priority"])
         if data["overdue"]:
             questions = _overdue(questions)
-    context = {"form": form, "columns": _columns(_mark_overdue(list(questions)))}
+    context = {"form": form, "columns": _columns(questions)}
     template = "questions/_board.html" if request.htmx else "questions/board.html"
     return render(request, template, context)
 

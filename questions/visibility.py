@@ -32,7 +32,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Exists,
+    ExpressionWrapper,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 from accounts.models import Team
 from evidence.choices import Tlp
@@ -62,37 +73,99 @@ def _sees_all(user) -> bool:
     return user.is_superuser
 
 
-def team_ids(user) -> QuerySet:
+# The user's own few facts (teams, TLP:RED namings, sharing) are subqueries written out once as
+# SQL: every visibility condition repeats them, and as ORM querysets nested inside querysets
+# Django spent milliseconds of CPU building and relabelling them on each use (a question's page
+# built them dozens of times: bench/RESULTS.md). They stay subqueries, so every read sees the
+# database as it is now — nothing is remembered between queries.
+
+
+def _sql_ids(sql: str, *params) -> RawSQL:
+    # Only table and column names from the models' metadata are written into `sql`; every value
+    # (the user's id) is a parameter.
+    return RawSQL(sql, params, output_field=BigIntegerField())  # noqa: S611
+
+
+def team_ids(user) -> RawSQL:
     """Ids of the teams `user` belongs to or leads, as a subquery."""
-    return Team.objects.filter(Q(members=user) | Q(lead=user)).values("pk")
+    members = Team.members.through
+    return _sql_ids(
+        f"SELECT {_col(members, 'team')} FROM {members._meta.db_table} "  # noqa: S608
+        f"WHERE {_col(members, 'user')} = %s "
+        f"UNION SELECT id FROM {Team._meta.db_table} WHERE {_col(Team, 'lead')} = %s",
+        user.pk,
+        user.pk,
+    )
 
 
-def _named_in(model, user) -> QuerySet:
+def _col(model, field: str) -> str:
+    return model._meta.get_field(field).column
+
+
+def _named_in(model, user) -> RawSQL:
     """Ids of the `model` rows (Question or Evidence) naming `user` as a TLP:RED recipient."""
     through = model.recipients.through
-    return through.objects.filter(user=user).values(f"{model._meta.model_name}_id")
+    named = _col(through, model._meta.model_name)
+    return _sql_ids(
+        f"SELECT {named} FROM {through._meta.db_table} "  # noqa: S608
+        f"WHERE {_col(through, 'user')} = %s",
+        user.pk,
+    )
 
 
-def _withheld(model, user, owning_team: str) -> Q:
+def _shared_with_mine(user) -> RawSQL:
+    """Ids of the questions shared with one of `user`'s teams (TLP:AMBER sharing)."""
+    through = Question.shared_with.through
+    teams = team_ids(user)
+    return _sql_ids(
+        f"SELECT {_col(through, 'question')} FROM {through._meta.db_table} "  # noqa: S608
+        f"WHERE {_col(through, 'team')} IN ({teams.sql})",
+        *teams.params,
+    )
+
+
+def _withheld(model, user, owning_team: str, prefix: str = "") -> Q:
     """Rows whose marking hides them from `user` whatever the grants: TLP:RED not naming them,
-    TLP:AMBER+STRICT outside the owning team (`owning_team` is the field naming it)."""
-    return (Q(tlp=Tlp.RED) & ~Q(pk__in=_named_in(model, user))) | (
-        Q(tlp=Tlp.AMBER_STRICT) & ~Q(**{f"{owning_team}__in": team_ids(user)})
+    TLP:AMBER+STRICT outside the owning team (`owning_team` is the field naming it). `prefix`
+    reaches the row through a relation (e.g. "parent__")."""
+    return (Q(**{f"{prefix}tlp": Tlp.RED}) & ~Q(**{f"{prefix}pk__in": _named_in(model, user)})) | (
+        Q(**{f"{prefix}tlp": Tlp.AMBER_STRICT})
+        & ~Q(**{f"{prefix}{owning_team}__in": team_ids(user)})
     )
 
 
-def _need_to_know_questions(user) -> QuerySet:
-    """Ids of the questions `user` may see by team, assignment, sharing or naming — every grant
-    but the public one of TLP:CLEAR/GREEN — after the markings' restrictions."""
-    shared = Question.shared_with.through.objects.filter(team__in=team_ids(user))
+def _need_to_know(user, prefix: str = "") -> Q:
+    """The condition on a question row (reached through `prefix`) that `user` may see it by team,
+    assignment, sharing or naming — every grant but the public one of TLP:CLEAR/GREEN — after
+    the markings' restrictions.
+
+    A condition on the row itself, not `pk IN (those questions)`: the latter made PostgreSQL
+    build the whole set (a scan of every question) even to fetch one (bench/RESULTS.md)."""
     grants = (
-        Q(team__in=team_ids(user))
-        | Q(assignee=user)
-        | Q(reviewer=user)
-        | Q(tlp=Tlp.AMBER, pk__in=shared.values("question_id"))
-        | Q(tlp=Tlp.RED, pk__in=_named_in(Question, user))
+        Q(**{f"{prefix}team__in": team_ids(user)})
+        | Q(**{f"{prefix}assignee": user})
+        | Q(**{f"{prefix}reviewer": user})
+        | Q(**{f"{prefix}tlp": Tlp.AMBER, f"{prefix}pk__in": _shared_with_mine(user)})
+        | Q(**{f"{prefix}tlp": Tlp.RED, f"{prefix}pk__in": _named_in(Question, user)})
     )
-    return Question.objects.filter(grants).exclude(_withheld(Question, user, "team")).values("pk")
+    return grants & ~_withheld(Question, user, "team", prefix)
+
+
+def _visible(user, prefix: str = "") -> Q:
+    """The condition on a question row that `user` (signed in, not a superuser) may see it.
+    TLP:CLEAR/GREEN rows are never withheld, so the public grant needs no restriction."""
+    return Q(**{f"{prefix}tlp__in": SHAREABLE_TLP}) | _need_to_know(user, prefix)
+
+
+def _question_visible(user, path: str) -> Q:
+    """The condition that `user` may see the question reached by `path` (e.g. "question__"):
+    checked on the joined question row, so that for one question's objects PostgreSQL looks at
+    that one question, where `question IN (visible questions)` built the set of all of them."""
+    if not _signed_in(user):
+        return Q(pk__in=[])
+    if _sees_all(user):
+        return Q()
+    return _visible(user, path)
 
 
 def visible_questions(user) -> QuerySet[Question]:
@@ -100,18 +173,25 @@ def visible_questions(user) -> QuerySet[Question]:
         return Question.objects.none()
     if _sees_all(user):
         return Question.objects.all()
-    return Question.objects.filter(
-        Q(pk__in=_need_to_know_questions(user)) | Q(tlp__in=SHAREABLE_TLP)
-    )
+    return Question.objects.filter(_visible(user))
 
 
 def with_parent_visibility(questions: QuerySet[Question], user) -> QuerySet[Question]:
     """`questions` annotated with `parent_visible`: whether `user` may see each one's key question
-    (a visible sub-question may hang under a TLP:RED key question that is not). One uncorrelated
-    IN, hashed once by PostgreSQL — an EXISTS per row cost the question list seconds at scale."""
-    parents = visible_questions(user).values("pk")
+    (a visible sub-question may hang under a TLP:RED key question that is not). The condition
+    is checked on the joined parent row — `parent_id IN (visible questions)` scanned every
+    question for each page."""
+    if not _signed_in(user):
+        visible = Q(pk__in=[])
+    elif _sees_all(user):
+        visible = Q(parent__isnull=False)
+    else:
+        visible = Q(parent__isnull=False) & _visible(user, "parent__")
+    # SQL's NULL (a parent with no analyst makes `assignee_id = …` unknown) means "no" here.
     return questions.annotate(
-        parent_visible=ExpressionWrapper(Q(parent_id__in=parents), output_field=BooleanField())
+        parent_visible=Coalesce(
+            ExpressionWrapper(visible, output_field=BooleanField()), Value(False)
+        )
     )
 
 
@@ -129,7 +209,7 @@ def visible_evidence(user, among: QuerySet | Iterable[int] | None = None) -> Que
     candidates = Evidence.objects.all() if among is None else Evidence.objects.filter(pk__in=among)
     if _sees_all(user):
         return candidates
-    links = EvidenceLink.objects.filter(question__in=_need_to_know_questions(user))
+    links = EvidenceLink.objects.filter(_need_to_know(user, "question__"))
     linked = (
         Q(pk__in=links.values("evidence_id"))
         if among is None
@@ -177,24 +257,25 @@ def seen_by_recipient(
 
 
 def visible_hypotheses(user) -> QuerySet[Hypothesis]:
-    return Hypothesis.objects.filter(question__in=visible_questions(user))
+    return Hypothesis.objects.filter(_question_visible(user, "question__"))
 
 
 def visible_evidence_links(user) -> QuerySet[EvidenceLink]:
     return EvidenceLink.objects.filter(
-        question__in=visible_questions(user), evidence__in=visible_evidence(user)
+        _question_visible(user, "question__"), evidence__in=visible_evidence(user)
     )
 
 
 def visible_hypothesis_ratings(user) -> QuerySet[HypothesisRating]:
     return HypothesisRating.objects.filter(
-        hypothesis__question__in=visible_questions(user), evidence__in=visible_evidence(user)
+        _question_visible(user, "hypothesis__question__"), evidence__in=visible_evidence(user)
     )
 
 
 def visible_assessments(user, question: Question | None = None) -> QuerySet[Assessment]:
     """With `question`, only its versions — the same answer, but the cited items are checked
-    among that question's citations instead of every citation there is (a question's page)."""
+    among that question's citations instead of every citation there is (a question's page), and
+    which versions is decided when this is called (one query), not when the result is read."""
     if not _signed_in(user):
         return Assessment.objects.none()
     mine = Assessment.objects.all() if question is None else question.assessments.all()
@@ -205,11 +286,17 @@ def visible_assessments(user, question: Question | None = None) -> QuerySet[Asse
         cites = cites.filter(assessment__question=question)
     seen = visible_evidence(user, among=None if question is None else cites.values("evidence_id"))
     cites_unseen = cites.exclude(evidence__in=seen.values("pk")).values("assessment_id")
-    return (
-        mine.filter(question__in=visible_questions(user))
+    visible = (
+        mine.filter(_question_visible(user, "question__"))
         .exclude(pk__in=cites_unseen)
         .exclude(Q(tlp=Tlp.AMBER_STRICT) & ~Q(question__team__in=team_ids(user)))
     )
+    if question is None:
+        return visible
+    # One question has a few versions: read which once, and let every query built on them (its
+    # reviews, its steps, the page's lists) name them, instead of nesting this query in each —
+    # building and compiling the nested form cost a question's page tens of milliseconds of CPU.
+    return mine.filter(pk__in=list(visible.values_list("pk", flat=True)))
 
 
 def visible_reviews(user, question: Question | None = None) -> QuerySet[Review]:
@@ -217,13 +304,13 @@ def visible_reviews(user, question: Question | None = None) -> QuerySet[Review]:
 
 
 def visible_comments(user) -> QuerySet[Comment]:
-    return Comment.objects.filter(question__in=visible_questions(user))
+    return Comment.objects.filter(_question_visible(user, "question__"))
 
 
 def visible_transitions(user, question: Question | None = None) -> QuerySet[Transition]:
     # A submit, approve or return belongs to its version's story: hidden with the version.
     mine = Transition.objects.all() if question is None else question.transitions.all()
-    return mine.filter(question__in=visible_questions(user)).filter(
+    return mine.filter(_question_visible(user, "question__")).filter(
         Q(assessment__isnull=True) | Q(assessment__in=visible_assessments(user, question))
     )
 
@@ -274,4 +361,4 @@ def visible_notifications(user) -> QuerySet[Notification]:
         return Notification.objects.none()
     # A notice's text names its question: once the question is out of sight (a marking or a
     # team changed), so is the notice.
-    return Notification.objects.filter(recipient=user, question__in=visible_questions(user))
+    return Notification.objects.filter(_question_visible(user, "question__"), recipient=user)

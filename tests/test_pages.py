@@ -161,6 +161,72 @@ def test_a_board_column_shows_the_most_urgent_cards_and_counts_the_rest(client, 
     assert "4 more — narrow the board with the filters" in column
 
 
+def _page_reads(client, url: str) -> tuple[int, int]:
+    """The queries a page makes and the questions it reads from the database."""
+    from django.db import connection
+    from django.db.models.signals import post_init
+    from django.test.utils import CaptureQueriesContext
+
+    loaded = []
+
+    def count(sender, instance, **kwargs):
+        loaded.append(instance.pk)
+
+    post_init.connect(count, sender=Question)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+    finally:
+        post_init.disconnect(count, sender=Question)
+    return len(queries), len(loaded)
+
+
+@pytest.mark.parametrize("page", ["questions:board", "questions:dashboard"])
+def test_the_board_and_the_dashboard_read_only_what_they_show(client, team, lead, analyst, page):
+    """The counts come from the database and only the shown cards are read: the same queries
+    for 3 questions per status as for 40, and never more questions than the columns and the
+    lists show."""
+    from questions.views import COLUMN_LIMIT, LIST_LIMIT
+
+    def fill(count: int) -> None:
+        for status in Status:
+            factories.QuestionFactory.create_batch(
+                count,
+                team=team,
+                status=status,
+                assignee=lead,
+                reviewer=analyst,
+                due_at=timezone.now() - dt.timedelta(days=1),
+            )
+
+    client.force_login(lead)
+    fill(3)
+    few_queries, few_read = _page_reads(client, reverse(page))
+    fill(37)
+    queries, read = _page_reads(client, reverse(page))
+    assert queries == few_queries
+    shown = COLUMN_LIMIT * len(Status) + (2 * LIST_LIMIT if page == "questions:dashboard" else 0)
+    assert few_read < read <= shown < 40 * len(Status)
+
+
+def test_the_dashboard_lists_show_the_first_ones_and_count_the_rest(client, team, lead):
+    from questions.views import LIST_LIMIT
+
+    late = timezone.now() - dt.timedelta(days=1)
+    factories.QuestionFactory.create_batch(
+        LIST_LIMIT + 2, team=team, status=Status.OPEN, assignee=lead, due_at=late
+    )
+    client.force_login(lead)
+    html = client.get(reverse("questions:dashboard")).content.decode()
+    mine = html.split('id="h-assignments"')[1].split("</section>")[0]
+    assert f'<span class="muted small">{LIST_LIMIT + 2}</span>' in mine
+    assert mine.count('<tr class="is-overdue">') == LIST_LIMIT
+    assert "2 more on the board" in mine
+    late_here = html.split('id="h-late"')[1].split("</section>")[0]
+    assert f'<span class="badge overdue">{LIST_LIMIT + 2}</span>' in late_here
+    assert "2 more on the board" in late_here
+
+
 def test_the_board_shows_only_visible_questions(client, question, outsider):
     client.force_login(outsider)
     assert question.title not in client.get(reverse("questions:board")).content.decode()

@@ -27,12 +27,16 @@ class BaseViewSet(viewsets.GenericViewSet):
     # JSON only: form encodings turn an empty value into "not given", which hides mistakes.
     parser_classes = [StrictJSONParser]
     select_related: tuple[str, ...] = ()
+    # Columns never shown (a search vector, a joined object's long text): not read at all.
+    deferred: tuple[str, ...] = ()
     etag = False
 
     def get_queryset(self):
         queryset = type(self).visible(self.request.user)
         if self.select_related:
             queryset = queryset.select_related(*self.select_related)
+        if self.deferred:
+            queryset = queryset.defer(*self.deferred)
         prefetches = self.get_prefetches()
         return queryset.prefetch_related(*prefetches) if prefetches else queryset
 

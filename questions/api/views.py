@@ -90,6 +90,7 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     visible = staticmethod(visible_questions)
     filterset_class = QuestionFilterSet
     select_related = ("team", "parent", "created_by", "assignee", "reviewer")
+    deferred = ("search_vector", "parent__body", "parent__search_vector")
     ordering_fields = [
         "priority",
         "due_at",
