@@ -101,9 +101,12 @@ def display_user(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def question_history(question: Question, viewer) -> list[Entry]:
-    """`question`'s story as `viewer` may see it (the caller has checked they see `question`)."""
-    story = _Story(question, viewer)
+def question_history(
+    question: Question, viewer, *, versions: QuerySet[Assessment] | None = None
+) -> list[Entry]:
+    """`question`'s story as `viewer` may see it (the caller has checked they see `question`).
+    `versions`: what visible_assessments(viewer, question) answered, when the caller has it."""
+    story = _Story(question, viewer, versions)
     story.add_transitions()
     story.add_reviews()
     story.add_comments()
@@ -193,12 +196,12 @@ class _Track:
 
 
 class _Story:
-    def __init__(self, question: Question, viewer) -> None:
+    def __init__(self, question: Question, viewer, versions: QuerySet | None = None) -> None:
         self.question = question
         self.viewer = viewer
         self.seen_evidence = visible_evidence(viewer, among=self._evidence_ids(question))
         self.labels = _Labels({Evidence: self.seen_evidence, Question: visible_questions(viewer)})
-        self.assessments = visible_assessments(viewer, question)
+        self.assessments = visible_assessments(viewer, question) if versions is None else versions
         self.entries: list[Entry] = []
         # (instant, actor id) of each workflow step → its entry, to gather what it changed.
         self.steps: dict[tuple[datetime, Any], Entry] = {}
@@ -226,7 +229,7 @@ class _Story:
     # -- workflow steps, reviews, comments -----------------------------------------------------
 
     def add_transitions(self) -> None:
-        transitions = visible_transitions(self.viewer, self.question)
+        transitions = visible_transitions(self.viewer, self.question, versions=self.assessments)
         for t in transitions.select_related("actor"):
             entry = Entry(
                 at=t.created_at,
@@ -243,7 +246,7 @@ class _Story:
             self.entries.append(entry)
 
     def add_reviews(self) -> None:
-        reviews = visible_reviews(self.viewer, self.question)
+        reviews = visible_reviews(self.viewer, self.question, versions=self.assessments)
         reviews = reviews.select_related("assessment", "reviewer")
         for review in reviews:
             note = ReviewNote(review.assessment.version, review.decision, review.content_hash)

@@ -280,7 +280,7 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment": assessment,
         "tradecraft": _tradecraft(assessment, user),
         "versions": versions.order_by("version"),
-        "timeline": question_history(question, request.user),
+        "timeline": question_history(question, request.user, versions=versions),
         "comments": question.comments.select_related("author"),
         "actions": _action_forms(question, actions),
         "assign_form": _assign_form(question) if Action.ASSIGN in actions else None,

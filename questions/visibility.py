@@ -299,19 +299,29 @@ def visible_assessments(user, question: Question | None = None) -> QuerySet[Asse
     return mine.filter(pk__in=list(visible.values_list("pk", flat=True)))
 
 
-def visible_reviews(user, question: Question | None = None) -> QuerySet[Review]:
-    return Review.objects.filter(assessment__in=visible_assessments(user, question))
+def visible_reviews(
+    user, question: Question | None = None, *, versions: QuerySet[Assessment] | None = None
+) -> QuerySet[Review]:
+    """`versions`: what visible_assessments(user, question) answered, when the caller has it."""
+    if versions is None:
+        versions = visible_assessments(user, question)
+    return Review.objects.filter(assessment__in=versions)
 
 
 def visible_comments(user) -> QuerySet[Comment]:
     return Comment.objects.filter(_question_visible(user, "question__"))
 
 
-def visible_transitions(user, question: Question | None = None) -> QuerySet[Transition]:
+def visible_transitions(
+    user, question: Question | None = None, *, versions: QuerySet[Assessment] | None = None
+) -> QuerySet[Transition]:
+    """`versions`: what visible_assessments(user, question) answered, when the caller has it."""
     # A submit, approve or return belongs to its version's story: hidden with the version.
+    if versions is None:
+        versions = visible_assessments(user, question)
     mine = Transition.objects.all() if question is None else question.transitions.all()
     return mine.filter(_question_visible(user, "question__")).filter(
-        Q(assessment__isnull=True) | Q(assessment__in=visible_assessments(user, question))
+        Q(assessment__isnull=True) | Q(assessment__in=versions)
     )
 
 
