@@ -7,11 +7,12 @@ from rest_framework import serializers
 
 from accounts.choices import Role
 from accounts.models import Team
+from iqtrack.api.serializers import BriefSerializer
 
 User = get_user_model()
 
 
-class BriefUserSerializer(serializers.ModelSerializer):
+class BriefUserSerializer(BriefSerializer):
     display_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -23,7 +24,7 @@ class BriefUserSerializer(serializers.ModelSerializer):
         return user.get_full_name() or user.username
 
 
-class BriefTeamSerializer(serializers.ModelSerializer):
+class BriefTeamSerializer(BriefSerializer):
     class Meta:
         model = Team
         fields = ["id", "name", "slug"]

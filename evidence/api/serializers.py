@@ -7,7 +7,7 @@ from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
 from accounts.models import Team
 from evidence.dates import start_of
 from evidence.models import Actor, Event, Evidence, Source
-from iqtrack.api.serializers import ModelSerializer, VisibleRelatedField
+from iqtrack.api.serializers import BriefSerializer, ModelSerializer, VisibleRelatedField
 from questions.markings import evidence_marking_errors
 from questions.visibility import (
     recipient_candidates,
@@ -34,19 +34,19 @@ def recipient_ids_field(who_must_be_named: str) -> VisibleRelatedField:
     )
 
 
-class BriefSourceSerializer(serializers.ModelSerializer):
+class BriefSourceSerializer(BriefSerializer):
     class Meta:
         model = Source
         fields = ["id", "key", "name", "reliability"]
 
 
-class BriefActorSerializer(serializers.ModelSerializer):
+class BriefActorSerializer(BriefSerializer):
     class Meta:
         model = Actor
         fields = ["id", "key", "name", "kind"]
 
 
-class BriefEvidenceSerializer(serializers.ModelSerializer):
+class BriefEvidenceSerializer(BriefSerializer):
     class Meta:
         model = Evidence
         fields = ["id", "key", "summary", "tlp"]

@@ -230,3 +230,38 @@ class ModelSerializer(serializers.ModelSerializer):
         names = {field.source: name for name, field in self.fields.items() if not field.read_only}
         detail = serializers.as_serializer_error(error)
         return {names.get(key, key): messages for key, messages in detail.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# Brief forms of objects shown inside others
+# ---------------------------------------------------------------------------------------------
+_PLAIN_FIELDS = (
+    serializers.IntegerField,
+    serializers.CharField,
+    serializers.ChoiceField,
+    serializers.SlugField,
+    serializers.BooleanField,
+    serializers.ReadOnlyField,  # DRF passes its value through unchanged, as this does
+    serializers.SerializerMethodField,
+)
+
+
+class BriefSerializer(serializers.ModelSerializer):
+    """A read-only brief form (a person, a team, a key question inside a question): when all its
+    fields are plain values, its representation is read straight off the object. DRF's general
+    path (a field object consulted per value) made these small dicts most of a list's
+    serialising time — a page of 50 questions holds 300 of them. The fields still describe the
+    schema; a form with a field that converts its value (a date, a nested object: the fuller
+    forms built on a brief one) takes DRF's path."""
+
+    def to_representation(self, instance) -> dict:
+        fields = [f for f in self.fields.values() if not f.write_only]
+        if not all(isinstance(f, _PLAIN_FIELDS) for f in fields):
+            return super().to_representation(instance)
+        data = {}
+        for field in fields:
+            if isinstance(field, serializers.SerializerMethodField):
+                data[field.field_name] = getattr(self, field.method_name)(instance)
+            else:
+                data[field.field_name] = getattr(instance, field.source)
+        return data

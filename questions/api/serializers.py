@@ -8,7 +8,13 @@ from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
 from accounts.models import Team
 from evidence.api.serializers import BriefEvidenceSerializer, recipient_ids_field
 from evidence.models import Evidence
-from iqtrack.api.serializers import CharField, ChoiceField, ModelSerializer, VisibleRelatedField
+from iqtrack.api.serializers import (
+    BriefSerializer,
+    CharField,
+    ChoiceField,
+    ModelSerializer,
+    VisibleRelatedField,
+)
 from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
 from questions.comments import MAX_COMMENT_LENGTH
 from questions.markings import question_marking_errors
@@ -47,19 +53,19 @@ def related_id(model, visible, source: str, **kwargs) -> VisibleRelatedField:
 # ---------------------------------------------------------------------------------------------
 
 
-class BriefQuestionSerializer(serializers.ModelSerializer):
+class BriefQuestionSerializer(BriefSerializer):
     class Meta:
         model = Question
         fields = ["id", "key", "title", "status"]
 
 
-class BriefHypothesisSerializer(serializers.ModelSerializer):
+class BriefHypothesisSerializer(BriefSerializer):
     class Meta:
         model = Hypothesis
         fields = ["id", "key", "title", "question_id"]
 
 
-class BriefAssessmentSerializer(serializers.ModelSerializer):
+class BriefAssessmentSerializer(BriefSerializer):
     class Meta:
         model = Assessment
         fields = ["id", "question_id", "version", "state"]
