@@ -164,7 +164,12 @@ class HypothesisForm(TextPolicyForm, forms.ModelForm):
 
 
 class LinkEvidenceForm(TextPolicyForm, forms.Form):
-    evidence = forms.ModelChoiceField(queryset=None, label="Evidence item")
+    # The item is chosen among search results (questions.views.link_candidates), never from a
+    # list of every item the user may see: at 200,000 items that list was megabytes of <option>s
+    # on each question page. The queryset still decides what may be linked.
+    evidence = forms.ModelChoiceField(
+        queryset=None, label="Evidence item", widget=forms.HiddenInput
+    )
     relevance = forms.CharField(
         label="Why it bears on the question",
         required=False,
@@ -174,7 +179,6 @@ class LinkEvidenceForm(TextPolicyForm, forms.Form):
     def __init__(self, *args, evidence, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["evidence"].queryset = evidence
-        self.fields["evidence"].label_from_instance = lambda e: f"[{e.grading}] {e}"
 
 
 class RatingForm(TextPolicyForm, forms.Form):

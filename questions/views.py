@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team
+from evidence.models import Evidence
 from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
 from questions.choices import Action, AssessmentState, Status
@@ -45,6 +46,7 @@ from questions.forms import (
 )
 from questions.history import question_history
 from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
+from questions.search import search
 from questions.templatetags.iqtrack_ui import confidence_words, likelihood_words
 from questions.tradecraft import Report, check_assessment
 from questions.visibility import (
@@ -291,7 +293,10 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_rate": can_rate,
         "hypothesis_form": HypothesisForm() if can_hypothesise else None,
         "can_link": can_link,
-        "link_form": _link_form(question, user) if can_link else None,
+        "link_search": request.GET.get("link_q", "").strip() if can_link else "",
+        "link_candidates": link_candidates(question, user, request.GET.get("link_q", ""))
+        if can_link
+        else [],
         "can_add_sub_question": permissions.is_lead(user, question.team)
         and question.status != Status.CLOSED,
     }
@@ -328,7 +333,37 @@ def _assign_form(question: Question, data=None) -> AssignForm:
 
 def _link_form(question: Question, user, data=None) -> LinkEvidenceForm:
     unlinked = visible_evidence(user).exclude(question_links__question=question)
-    return LinkEvidenceForm(data, prefix="link", evidence=unlinked.select_related("source"))
+    return LinkEvidenceForm(data, prefix="link", evidence=unlinked)
+
+
+# Items offered for linking per search.
+LINK_CANDIDATES = 10
+
+
+def link_candidates(question: Question, user, q: str) -> list[dict]:
+    """Evidence items matching `q` that `user` may see and `question` does not link yet, best
+    first, each with the form that links it (questions.search: the same ranking and the same
+    visibility as the search page)."""
+    if not q.strip():
+        return []
+    linked = set(question.evidence_links.values_list("evidence_id", flat=True))
+    hits = [
+        h
+        for h in search(user, q, kinds=("evidence",), limit=LINK_CANDIDATES + len(linked))
+        if h.id not in linked
+    ][:LINK_CANDIDATES]
+    return [
+        {
+            "hit": hit,
+            "form": LinkEvidenceForm(
+                prefix="link",
+                auto_id=f"id_link-{hit.id}-%s",  # one form per item: ids of their own
+                evidence=Evidence.objects.none(),
+                initial={"evidence": hit.id},
+            ),
+        }
+        for hit in hits
+    ]
 
 
 @login_required

@@ -384,6 +384,41 @@ def test_the_analyst_records_arabic_evidence_linked_to_the_question(client, in_a
     assert 'dir="rtl"' in edit and 'lang="ar"' in edit
 
 
+def test_the_analyst_finds_an_item_by_its_words_and_links_it(
+    client, in_analysis, analyst, outsider
+):
+    team = in_analysis.team
+    wanted = factories.EvidenceFactory(owner_team=team, summary="Weapons shipment via Sudan")
+    linked = _linked_evidence(in_analysis, summary="Weapons cache found in Gaza")
+    others = factories.EvidenceFactory.create_batch(30, owner_team=team, summary="Unrelated item")
+    hidden = factories.EvidenceFactory(
+        owner_team=outsider.teams.first(), tlp=Tlp.AMBER, summary="Weapons seen by another team"
+    )
+    client.force_login(analyst)
+    url = reverse("questions:detail", args=[in_analysis.pk])
+
+    # The page does not list every item the analyst could link; a search finds them.
+    page = client.get(url).content.decode()
+    assert 'id="link-evidence"' in page and others[0].summary not in page
+    found = client.get(url, {"link_q": "weapons"}).content.decode()
+    offered = found.split('id="link-evidence"')[1].split("</details>")[0]
+    assert f'value="{wanted.pk}"' in offered
+    assert f'value="{linked.pk}"' not in offered  # already linked
+    assert f'value="{hidden.pk}"' not in offered and hidden.summary not in offered
+    assert "Unrelated item" not in offered
+
+    response = client.post(
+        reverse("questions:link", args=[in_analysis.pk]),
+        {"link-evidence": wanted.pk, "link-relevance": "The route matters."},
+    )
+    assert response.status_code == 302
+    link = EvidenceLink.objects.get(question=in_analysis, evidence=wanted)
+    assert (link.relevance, link.linked_by) == ("The route matters.", analyst)
+    # An item out of sight is refused even when its id is sent.
+    client.post(reverse("questions:link", args=[in_analysis.pk]), {"link-evidence": hidden.pk})
+    assert not EvidenceLink.objects.filter(question=in_analysis, evidence=hidden).exists()
+
+
 def test_the_analyst_rates_evidence_against_each_hypothesis(client, in_analysis, analyst):
     first = factories.HypothesisFactory(question=in_analysis, title="Directly")
     second = factories.HypothesisFactory(question=in_analysis, title="Through Iran")
