@@ -104,25 +104,27 @@ class _Column(list):
 
 
 def _capped(questions, limit: int = LIST_LIMIT) -> _Column:
-    """The first `limit` of `questions` (in their order) and how many there are: two queries."""
-    return _Column(_mark_overdue(list(questions[:limit])), questions.count())
+    """The first `limit` of `questions` (in their order) and how many there are, in one query:
+    a window counts the whole list before the limit cuts it."""
+    shown = _mark_overdue(list(questions.annotate(in_list=Window(Count("pk")))[:limit]))
+    return _Column(shown, shown[0].in_list if shown else 0)
 
 
 def _columns(questions):
     """One board column per status, in workflow order; each shows its first COLUMN_LIMIT cards
-    (most urgent first: the questions' order). Two queries whatever the number of questions: the
-    counts per status, and the first cards of every status at once (a window numbering each
-    status's questions in order)."""
-    per_status = questions.order_by().values("status").annotate(n=Count("pk"))
-    counts = {row["status"]: row["n"] for row in per_status}
+    (most urgent first: the questions' order) and how many there are. One query whatever the
+    number of questions: windows number each status's questions in order and count them."""
     ordering = [F("priority").desc(), F("due_at").asc(), F("id").asc()]
     cards = questions.annotate(
-        place=Window(RowNumber(), partition_by=F("status"), order_by=ordering)
+        place=Window(RowNumber(), partition_by=F("status"), order_by=ordering),
+        in_status=Window(Count("pk"), partition_by=F("status")),
     ).filter(place__lte=COLUMN_LIMIT)
     by_status: dict[str, list[Question]] = {status: [] for status in Status.values}
+    totals: dict[str, int] = {}
     for question in _mark_overdue(list(cards)):
         by_status[question.status].append(question)
-    return [(Status(s), _Column(items, counts.get(s, 0))) for s, items in by_status.items()]
+        totals[question.status] = question.in_status
+    return [(Status(s), _Column(items, totals.get(s, 0))) for s, items in by_status.items()]
 
 
 def _lead_teams(user):
