@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 
 from accounts.models import Team
 from evidence.choices import Tlp
@@ -124,17 +124,31 @@ def visible_evidence(user, among: QuerySet | Iterable[int] | None = None) -> Que
     once and looked up (IN), which is fast for many. The wrong one costs a question page 0.5 s or
     a search 3 s at 200,000 items (bench/RESULTS.md).
     """
+    candidates = Evidence.objects.all() if among is None else Evidence.objects.filter(pk__in=among)
+    return visible_evidence_of(user, candidates, item_by_item=among is not None)
+
+
+def visible_evidence_of(
+    user, candidates: QuerySet[Evidence], *, item_by_item: bool = True
+) -> QuerySet[Evidence]:
+    """`candidates` (an Evidence queryset, e.g. the items matching a search) narrowed to what
+    `user` may see. `item_by_item` as for visible_evidence's `among`: the linked-to-a-question
+    grant checked per item (EXISTS), for a scan that stops after a few items (search's newest
+    matches), rather than by building the set of every linked item first."""
     if not _signed_in(user):
         return Evidence.objects.none()
-    candidates = Evidence.objects.all() if among is None else Evidence.objects.filter(pk__in=among)
     if _sees_all(user):
         return candidates
     links = EvidenceLink.objects.filter(question__in=_need_to_know_questions(user))
-    linked = (
-        Q(pk__in=links.values("evidence_id"))
-        if among is None
-        else Q(Exists(links.filter(evidence=OuterRef("pk"))))
-    )
+    if item_by_item:
+        # A scalar subquery (the first such link, or NULL), not EXISTS: PostgreSQL may turn an
+        # EXISTS under OR into a lookup in the hashed set of every linked item — the very build
+        # this avoids (100 ms at 200,000 links) — when it guesses many rows will be checked.
+        first_link = links.filter(evidence=OuterRef("pk")).values("pk")[:1]
+        candidates = candidates.alias(_first_visible_link=Subquery(first_link))
+        linked = Q(_first_visible_link__isnull=False)
+    else:
+        linked = Q(pk__in=links.values("evidence_id"))
     grants = (
         Q(tlp__in=SHAREABLE_TLP)
         | Q(owner_team__in=team_ids(user))
