@@ -42,10 +42,11 @@ from django.db.models.functions import Coalesce
 from django.utils.html import escape
 
 from evidence.choices import RTL_LANGUAGES
-from evidence.models import Evidence
+from evidence.models import Actor, Evidence, Source
 from evidence.search_sql import QUERY_CONFIGS
 from iqtrack.validation import MAX_QUERY_LENGTH
 from questions import visibility
+from questions.models import Question
 
 KINDS = ("question", "evidence", "source", "actor")
 # Private-use characters mark matches inside ts_headline's output; the text is escaped first and
@@ -97,14 +98,20 @@ SPECS: dict[str, _Spec] = {
 }
 
 
-def _querysets(user) -> dict[str, QuerySet]:
-    return {
-        "question": visibility.visible_questions(user),
-        # Checked item by item as the candidates are found: the newest matches are few.
-        "evidence": visibility.visible_evidence_of(user, Evidence.objects.all()),
-        "source": visibility.visible_sources(user),
-        "actor": visibility.visible_actors(user),
-    }
+_MODELS = {"question": Question, "evidence": Evidence, "source": Source, "actor": Actor}
+_VISIBLE = {
+    "question": visibility.visible_questions,
+    # Checked item by item as the candidates are found: the newest matches are few.
+    "evidence": lambda user: visibility.visible_evidence_of(user, Evidence.objects.all()),
+    "source": visibility.visible_sources,
+    "actor": visibility.visible_actors,
+}
+
+# Step 1's SQL per kind and user (see _candidates_statement), with this standing for the query.
+_QUERY_STANDIN = "\ue002query\ue002"
+_STATEMENTS: dict[tuple, tuple[str, tuple] | None] = {}
+_STATEMENTS_KEPT = 2000
+_UNBUILT = object()
 
 
 class _TsConfig(Func):
@@ -143,23 +150,52 @@ def _tsquery(q: str) -> str:
     return " | ".join(f"( {part} )" for part in distinct)
 
 
-def _postgres_hits(kind: str, queryset: QuerySet, tsquery: str, limit: int) -> list[Hit]:
+def _candidates_statement(kind: str, user) -> tuple[str, tuple] | None:
+    """Step 1's SQL and parameters for `kind` as `user` sees it (None: they see none of it),
+    built once per process and user, the query text left as _QUERY_STANDIN.
+
+    Building it — the visibility rules as nested querysets, compiled to SQL — cost more CPU than
+    PostgreSQL spent running it. Keeping it is safe: what the user may see is decided when the
+    statement runs (teams, assignments, markings, links are all subqueries in it); all it holds
+    of the user is who they are, signed in and superuser or not, which is the key.
+    """
+    key = (kind, user.pk, user.is_active, user.is_superuser, CANDIDATES)
+    kept = _STATEMENTS.get(key, _UNBUILT)
+    if kept is not _UNBUILT:
+        return kept
+    queryset = _VISIBLE[kind](user)
+    statement = None
+    if not queryset.query.is_empty():
+        query = _ParsedQuery(_QUERY_STANDIN)
+        candidates = (
+            queryset.filter(search_vector=query)
+            .annotate(_rank=SearchRank(F("search_vector"), query))
+            .order_by("-pk")
+            .values_list("pk", "_rank")[:CANDIDATES]
+        )
+        statement = candidates.query.sql_with_params()
+    if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+        _STATEMENTS.clear()  # crude, but a worker rarely serves that many people
+    _STATEMENTS[key] = statement
+    return statement
+
+
+def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
     spec = SPECS[kind]
-    if not tsquery:
-        return []  # only stop words: nothing to find
+    statement = _candidates_statement(kind, user)
+    if not tsquery or statement is None:
+        return []  # only stop words, or nothing of this kind the user may see
     query = _ParsedQuery(tsquery)
     # 1. The newest matches the user may see, with their rank; 2. the best of them (here: they
-    # are few); 3. only those read in full and headlined, by id — a second, plain query, so the
-    # visibility subqueries are built into SQL once, not again inside an outer query.
-    candidates = (
-        queryset.filter(search_vector=query)
-        .annotate(_rank=SearchRank(F("search_vector"), query))
-        .order_by("-pk")
-        .values_list("pk", "_rank")[:CANDIDATES]
-    )
+    # are few); 3. only those read in full and headlined, by id.
+    sql, params = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tsquery if p == _QUERY_STANDIN else p for p in params])
+        candidates = cursor.fetchall()
     best = sorted(candidates, key=lambda row: (-row[1], row[0]))[:limit]
     if not best:
         return []
+    model = _MODELS[kind]
     pending = [pk for pk, _rank in best]
     rows: dict[int, object] = {}
     headlines: dict[tuple[int, str], str] = {}
@@ -179,7 +215,7 @@ def _postgres_hits(kind: str, queryset: QuerySet, tsquery: str, limit: int) -> l
             stop_sel=_STOP,
             **_HEADLINE_OPTIONS,
         )
-        for row in queryset.model.objects.filter(pk__in=pending).annotate(_headline=headline):
+        for row in model.objects.filter(pk__in=pending).annotate(_headline=headline):
             rows.setdefault(row.pk, row)
             headlines[row.pk, field] = row._headline
             if _START in row._headline:
@@ -250,13 +286,12 @@ def search(user, q: str, *, kinds: Iterable[str] = KINDS, limit: int = 20) -> li
     q = "".join(ch for ch in q if ch.isprintable()).strip()[:MAX_QUERY_LENGTH]
     if not q:
         return []
-    querysets = _querysets(user)
     if connection.vendor != "postgresql":
-        hits = [hit for kind in kinds for hit in _fallback_hits(kind, querysets[kind], q, limit)]
+        hits = [
+            hit for kind in kinds for hit in _fallback_hits(kind, _VISIBLE[kind](user), q, limit)
+        ]
         return sorted(hits, key=lambda h: -h.rank)[:limit]
     with transaction.atomic():  # the scope of _tsquery's SET LOCAL
         tsquery = _tsquery(q)
-        hits = [
-            hit for kind in kinds for hit in _postgres_hits(kind, querysets[kind], tsquery, limit)
-        ]
+        hits = [hit for kind in kinds for hit in _postgres_hits(kind, user, tsquery, limit)]
     return sorted(hits, key=lambda h: -h.rank)[:limit]

@@ -7,6 +7,7 @@ from functools import reduce
 from operator import or_
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F
@@ -265,3 +266,22 @@ def test_items_the_user_may_not_see_take_no_candidate_slot(analyst, team, monkey
     # Were the hidden items candidates, the visible one would be crowded out — and its absence
     # would tell the analyst that newer items they may not see match the word.
     assert [h.id for h in search(analyst, "negotiations")] == [seen.id]
+
+
+def test_a_user_leaving_the_team_no_longer_finds_its_items(analyst, team, case):
+    # The statements are kept per user (questions.search._candidates_statement); what the user
+    # may see is decided when they run, so a change of team shows at the next search.
+    assert ("evidence", case["russian"].id) in kinds_and_ids(search(analyst, "cooperation"))
+    team.members.remove(analyst)
+    assert search(analyst, "cooperation") == []
+
+
+def test_a_user_made_superuser_sees_everything_at_once(outsider, case):
+    assert search(outsider, "cooperation") == []
+    outsider.is_superuser = True
+    outsider.save()
+    assert ("evidence", case["russian"].id) in kinds_and_ids(search(outsider, "cooperation"))
+
+
+def test_a_signed_out_user_finds_nothing(case):
+    assert search(AnonymousUser(), "cooperation") == []
