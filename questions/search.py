@@ -17,8 +17,10 @@ three steps:
 What is given up: for words matching more than CANDIDATES items of a kind that the user may see,
 the hits are the most relevant of the newest CANDIDATES matches, not of all of them — an older
 item ranked higher is left out (search with more words to reach it). Below that every match is
-ranked, as before. Ranking every match of a word in one English item in seven cost seconds at
-200,000 items (bench/RESULTS.md); the bound keeps a search's cost independent of the corpus.
+ranked, as before. "Newest" is the latest recorded (highest id). Items the user may not see never
+take a candidate's place, so the bound tells nothing about them. Ranking every match of a word in
+one English item in seven cost seconds at 200,000 items (bench/RESULTS.md); with the bound a
+common word costs about what a rare one does.
 On SQLite (the embedded default): a portable fallback — every word must appear somewhere in the
 item (case-insensitive for ASCII only: SQLite's LIKE folds no other case), ranked by how many
 fields match.
