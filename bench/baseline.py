@@ -311,39 +311,64 @@ def ach(params: dict, pk: int) -> dict:
     }
 
 
-# The search: each kind's top 20 by rank, with a highlighted snippet for those 20 only.
-_QUERY = """(websearch_to_tsquery('arabic', %(q)s) || websearch_to_tsquery('english', %(q)s)
-    || websearch_to_tsquery('french', %(q)s) || websearch_to_tsquery('german', %(q)s)
-    || websearch_to_tsquery('russian', %(q)s) || websearch_to_tsquery('turkish', %(q)s)
-    || websearch_to_tsquery('simple', %(q)s))"""
-_QUERIES = f"(SELECT {_QUERY} AS query) qs"
+# The search, as questions/search.py does it: the words parsed with each configuration and ORed
+# (each distinct part once); per kind the 200 newest matches the user may see, ranked; the best 20
+# of those; a highlighted snippet for these 20 only.
+_CONFIGS = ("arabic", "english", "french", "german", "russian", "turkish", "simple")
+_PARSE = "SELECT " + ", ".join(f"websearch_to_tsquery('{c}', %(q)s)::text AS {c}" for c in _CONFIGS)
+_CANDIDATES = 200  # questions.search.CANDIDATES
+# The grants checked item by item as the newest rows are walked back: the linked-question grant
+# as a scalar subquery, which PostgreSQL cannot turn into a build of the whole linked set (as it
+# may an EXISTS under OR) — questions.visibility.visible_evidence_of does the same.
+VISIBLE_E_PROBE = f"""(e.tlp IN ('clear', 'green') OR e.owner_team_id IN {TEAMS}
+    OR e.created_by_id = %(user)s OR (SELECT l2.id FROM questions_evidencelink l2
+    JOIN questions_question q ON q.id = l2.question_id
+    WHERE l2.evidence_id = e.id AND {VISIBLE_Q} LIMIT 1) IS NOT NULL)"""
 _HEADLINE = "'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2'"
+
+
+def _ranked(table: str, alias: str, visible: str) -> str:
+    """The best 20 of the newest matches `visible` lets through, with their rank."""
+    return f"""(SELECT id, rank FROM (SELECT {alias}.id,
+        ts_rank({alias}.search_vector, %(tsq)s::tsquery) AS rank FROM {table} {alias}
+        WHERE {alias}.search_vector @@ %(tsq)s::tsquery AND {visible}
+        ORDER BY {alias}.id DESC LIMIT {_CANDIDATES}) candidates
+        ORDER BY rank DESC, id LIMIT 20) top"""
+
+
 SEARCHES = {
-    "question": f"""SELECT id, title, ts_headline('english', coalesce(body, ''), query, {_HEADLINE})
-        AS snippet, rank FROM (SELECT q.id, q.title, q.body, query,
-        ts_rank(q.search_vector, query) AS rank FROM questions_question q, {_QUERIES}
-        WHERE q.search_vector @@ query AND {VISIBLE_Q} ORDER BY rank DESC, q.id LIMIT 20) top""",
-    "evidence": f"""SELECT id, summary AS title, ts_headline(iqtrack_ts_config(original_language),
-        original_text, query, {_HEADLINE}) AS snippet, rank FROM (SELECT e.id, e.summary,
-        e.original_text, e.original_language, query, ts_rank(e.search_vector, query) AS rank
-        FROM evidence_evidence e, {_QUERIES} WHERE e.search_vector @@ query AND {VISIBLE_E}
-        ORDER BY rank DESC, e.id LIMIT 20) top""",
-    "source": f"""SELECT id, name AS title, ts_headline('english', name, query, {_HEADLINE})
-        AS snippet, rank FROM (SELECT s.id, s.name, query, ts_rank(s.search_vector, query)
-        AS rank FROM evidence_source s, {_QUERIES} WHERE s.search_vector @@ query
-        ORDER BY rank DESC, s.id LIMIT 20) top""",
-    "actor": f"""SELECT id, name AS title, ts_headline('english', name, query, {_HEADLINE})
-        AS snippet, rank FROM (SELECT a.id, a.name, query, ts_rank(a.search_vector, query)
-        AS rank FROM evidence_actor a, {_QUERIES} WHERE a.search_vector @@ query
-        ORDER BY rank DESC, a.id LIMIT 20) top""",
+    "question": f"""SELECT q.id, q.title, ts_headline('english', coalesce(q.body, ''),
+        %(tsq)s::tsquery, {_HEADLINE}) AS snippet, top.rank
+        FROM {_ranked("questions_question", "q", VISIBLE_Q)}
+        JOIN questions_question q ON q.id = top.id ORDER BY top.rank DESC, top.id""",
+    "evidence": f"""SELECT e.id, e.summary AS title,
+        ts_headline(iqtrack_ts_config(e.original_language), e.original_text, %(tsq)s::tsquery,
+        {_HEADLINE}) AS snippet, top.rank
+        FROM {_ranked("evidence_evidence", "e", VISIBLE_E_PROBE)}
+        JOIN evidence_evidence e ON e.id = top.id ORDER BY top.rank DESC, top.id""",
+    "source": f"""SELECT s.id, s.name AS title, ts_headline('english', s.name, %(tsq)s::tsquery,
+        {_HEADLINE}) AS snippet, top.rank FROM {_ranked("evidence_source", "s", "true")}
+        JOIN evidence_source s ON s.id = top.id ORDER BY top.rank DESC, top.id""",
+    "actor": f"""SELECT a.id, a.name AS title, ts_headline('english', a.name, %(tsq)s::tsquery,
+        {_HEADLINE}) AS snippet, top.rank FROM {_ranked("evidence_actor", "a", "true")}
+        JOIN evidence_actor a ON a.id = top.id ORDER BY top.rank DESC, top.id""",
 }
 
 
 def search(params: dict) -> dict:
     args = {"user": int(params["user"][0]), "q": params["q"][0]}
     hits = []
-    for kind, sql in SEARCHES.items():
-        hits += [{"kind": kind, **row} for row in _rows(sql, args)]
+    with _db().transaction():
+        # As the app: no JIT for these statements (its compile time dwarfs their run time).
+        _db().execute("SET LOCAL jit = off")
+        parts = [part for part in _rows(_PARSE, args)[0].values() if part]
+        distinct = list(dict.fromkeys(parts))
+        if len(parts) > 1 and len(distinct) == 1:
+            distinct *= 2  # keep the OR on top, which ts_rank tells apart from an AND
+        args["tsq"] = " | ".join(f"( {part} )" for part in distinct)
+        if distinct:
+            for kind, sql in SEARCHES.items():
+                hits += [{"kind": kind, **row} for row in _rows(sql, args)]
     hits.sort(key=lambda h: -h["rank"])
     return {"query": args["q"], "results": hits[:20]}
 

@@ -87,3 +87,36 @@ ACTOR_VECTOR = " || ".join(
     [simple("name", "A"), english("affiliation", "B"), english("description", "C")]
 )
 QUESTION_VECTOR = " || ".join([english("title", "A"), simple("title", "B"), english("body", "B")])
+
+
+def inline_vector_sql(table: str) -> str:
+    """Keep `table.search_vector` in the row, compressed with lz4 where the server has it.
+
+    Search reads the vector of every candidate it considers (the match test, then ts_rank). By
+    default PostgreSQL compresses a large vector with pglz and, when the row is still over ~2 kB,
+    moves it out of line into the TOAST table: then each read is an index lookup and a chunk
+    fetch, and each pglz decompression is slow. STORAGE MAIN keeps it in the row (it leaves only
+    as a last resort) and lz4 decompresses several times faster. The column is rewritten in the
+    same statement (the settings apply to values written from then on), so the rows already
+    there are stored the new way too.
+    """
+    rewrite = (
+        f"ALTER TABLE {table} ALTER COLUMN search_vector TYPE tsvector"
+        " USING search_vector || ''::tsvector, ALTER COLUMN search_vector SET STORAGE MAIN"
+    )
+    return f"""
+DO $$
+BEGIN
+    {rewrite}, ALTER COLUMN search_vector SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    {rewrite};  -- a server built without lz4 keeps pglz; the vector still stays in the row
+END
+$$;
+"""
+
+
+def default_vector_storage_sql(table: str) -> str:
+    return f"""
+ALTER TABLE {table} ALTER COLUMN search_vector SET STORAGE EXTENDED;
+ALTER TABLE {table} ALTER COLUMN search_vector SET COMPRESSION default;
+"""

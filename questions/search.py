@@ -2,10 +2,28 @@
 
 On PostgreSQL: full-text search over trigger-maintained `search_vector` columns with GIN indexes
 (evidence/search_sql.py): the query is parsed with every language configuration in use, ORed, so
-a Russian query meets Russian stems and an English one English stems; results are ranked with
-ts_rank and carry a highlighted snippet from ts_headline. On SQLite (the embedded default): a
-portable fallback — every word must appear somewhere in the item (case-insensitive for ASCII
-only: SQLite's LIKE folds no other case), ranked by how many fields match.
+a Russian query meets Russian stems and an English one English stems. Each kind is searched in
+three steps:
+
+1. candidates: the CANDIDATES newest matches the user may see (highest id first), each with its
+   ts_rank (the same weights and formula as ever) — PostgreSQL finds them through the GIN index
+   when the words are rare, or walks the newest rows back until it has enough when they are
+   common; the visibility rules are checked item by item as it goes;
+2. the best `limit` of them by rank (ties: lowest id first);
+3. only these are read in full and get a highlighted snippet from ts_headline — of the first
+   field with a match, one field at a time (a second query only for hits without a match in the
+   first field, and so on).
+
+What is given up: for words matching more than CANDIDATES items of a kind that the user may see,
+the hits are the most relevant of the newest CANDIDATES matches, not of all of them — an older
+item ranked higher is left out (search with more words to reach it). Below that every match is
+ranked, as before. "Newest" is the latest recorded (highest id). Items the user may not see never
+take a candidate's place, so the bound tells nothing about them. Ranking every match of a word in
+one English item in seven cost seconds at 200,000 items (bench/RESULTS.md); with the bound a
+common word costs about what a rare one does.
+On SQLite (the embedded default): a portable fallback — every word must appear somewhere in the
+item (case-insensitive for ASCII only: SQLite's LIKE folds no other case), ranked by how many
+fields match.
 
 Results come only from the visibility querysets, so search never shows, counts or quotes an item
 the user may not see.
@@ -20,21 +38,25 @@ from functools import reduce
 from operator import or_
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Func, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils.html import escape
 
 from evidence.choices import RTL_LANGUAGES
+from evidence.models import Actor, Evidence, Source
 from evidence.search_sql import QUERY_CONFIGS
 from iqtrack.validation import MAX_QUERY_LENGTH
 from questions import visibility
+from questions.models import Question
 
 KINDS = ("question", "evidence", "source", "actor")
 # Private-use characters mark matches inside ts_headline's output; the text is escaped first and
 # only then are the marks turned into <mark> tags, so a snippet can never carry markup of its own.
 _START, _STOP = "\ue000", "\ue001"
 _HEADLINE_OPTIONS = {"max_words": 30, "min_words": 12, "max_fragments": 2}
+# How many of the newest matches (per kind, among what the user may see) are ranked: see above.
+CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -78,27 +100,116 @@ SPECS: dict[str, _Spec] = {
 }
 
 
-def _querysets(user) -> dict[str, QuerySet]:
-    return {
-        "question": visibility.visible_questions(user),
-        "evidence": visibility.visible_evidence(user),
-        "source": visibility.visible_sources(user),
-        "actor": visibility.visible_actors(user),
-    }
+_MODELS = {"question": Question, "evidence": Evidence, "source": Source, "actor": Actor}
+_VISIBLE = {
+    "question": visibility.visible_questions,
+    # Checked item by item as the candidates are found: the newest matches are few.
+    "evidence": lambda user: visibility.visible_evidence_of(user, Evidence.objects.all()),
+    "source": visibility.visible_sources,
+    "actor": visibility.visible_actors,
+}
+
+# Step 1's SQL per kind and user (see _candidates_statement), with this standing for the query.
+_QUERY_STANDIN = "\ue002query\ue002"
+_STATEMENTS: dict[tuple, tuple[str, tuple] | None] = {}
+_STATEMENTS_KEPT = 2000
+_UNBUILT = object()
 
 
 class _TsConfig(Func):
     function = "iqtrack_ts_config"
 
 
-def _postgres_hits(kind: str, queryset: QuerySet, q: str, limit: int) -> list[Hit]:
+class _ParsedQuery(SearchQuery):
+    """A tsquery given as its text (from _tsquery): cast, not parsed again."""
+
+    template = "(%(expressions)s)::tsquery"
+
+    def __init__(self, text: str):
+        super().__init__(text, search_type="raw")
+
+
+def _tsquery(q: str) -> str:
+    """`q` parsed with every configuration and ORed, as tsquery text, each distinct part once.
+
+    The same query as ORing the configurations' websearch_to_tsquery (the same matches; ts_rank
+    ranks by the distinct words and whether the top is an AND, both kept), but without the
+    repeats, which made PostgreSQL overestimate the matches sevenfold and scan tables whole.
+    """
+    columns = ", ".join("websearch_to_tsquery(%s::regconfig, %s)::text" for _ in QUERY_CONFIGS)
+    with connection.cursor() as cursor:
+        # No JIT for the searches that follow (until the transaction ends): the per-candidate
+        # visibility probes make PostgreSQL's cost estimate large, and compiling the plan took
+        # longer (0.2–1.5 s) than running it (milliseconds).
+        cursor.execute(
+            f"SELECT set_config('jit', 'off', true), {columns}",
+            [v for c in QUERY_CONFIGS for v in (c, q)],
+        )
+        parts = [part for part in cursor.fetchone()[1:] if part]
+    distinct = list(dict.fromkeys(parts))
+    if len(parts) > 1 and len(distinct) == 1:
+        distinct *= 2  # several parts ORed: the top stays an OR, as ts_rank saw it
+    return " | ".join(f"( {part} )" for part in distinct)
+
+
+def _candidates_statement(kind: str, user) -> tuple[str, tuple] | None:
+    """Step 1's SQL and parameters for `kind` as `user` sees it (None: they see none of it),
+    built once per process and user, the query text left as _QUERY_STANDIN.
+
+    Building it — the visibility rules as nested querysets, compiled to SQL — cost more CPU than
+    PostgreSQL spent running it. Keeping it is safe: what the user may see is decided when the
+    statement runs (teams, assignments, markings, links are all subqueries in it); all it holds
+    of the user is who they are, signed in and superuser or not, which is the key.
+    """
+    key = (kind, user.pk, user.is_active, user.is_superuser, CANDIDATES)
+    kept = _STATEMENTS.get(key, _UNBUILT)
+    if kept is not _UNBUILT:
+        return kept
+    queryset = _VISIBLE[kind](user)
+    statement = None
+    if not queryset.query.is_empty():
+        query = _ParsedQuery(_QUERY_STANDIN)
+        candidates = (
+            queryset.filter(search_vector=query)
+            .annotate(_rank=SearchRank(F("search_vector"), query))
+            .order_by("-pk")
+            .values_list("pk", "_rank")[:CANDIDATES]
+        )
+        statement = candidates.query.sql_with_params()
+    if len(_STATEMENTS) >= _STATEMENTS_KEPT:
+        _STATEMENTS.clear()  # crude, but a worker rarely serves that many people
+    _STATEMENTS[key] = statement
+    return statement
+
+
+def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
     spec = SPECS[kind]
-    query = reduce(or_, (SearchQuery(q, config=c, search_type="websearch") for c in QUERY_CONFIGS))
-    headlines = {}
+    statement = _candidates_statement(kind, user)
+    if not tsquery or statement is None:
+        return []  # only stop words, or nothing of this kind the user may see
+    query = _ParsedQuery(tsquery)
+    # 1. The newest matches the user may see, with their rank; 2. the best of them (here: they
+    # are few); 3. only those read in full and headlined, by id.
+    sql, params = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tsquery if p == _QUERY_STANDIN else p for p in params])
+        candidates = cursor.fetchall()
+    best = sorted(candidates, key=lambda row: (-row[1], row[0]))[:limit]
+    if not best:
+        return []
+    model = _MODELS[kind]
+    pending = [pk for pk, _rank in best]
+    rows: dict[int, object] = {}
+    headlines: dict[tuple[int, str], str] = {}
+    snippet_field: dict[int, str] = {}
     for field in spec.fields:
+        # A snippet from the first field (in preference order) with a match: headlines one field
+        # at a time, each only for the hits still without one (usually all found in the first).
+        if not pending:
+            break
         # Original text is analysed in its own language; everything else is English.
         config = _TsConfig(F(spec.language_field)) if field == "original_text" else "english"
-        headlines[f"_hl_{field}"] = SearchHeadline(
+        headline = SearchHeadline(
             Coalesce(F(field), Value("")),
             query,
             config=config,
@@ -106,25 +217,27 @@ def _postgres_hits(kind: str, queryset: QuerySet, q: str, limit: int) -> list[Hi
             stop_sel=_STOP,
             **_HEADLINE_OPTIONS,
         )
-    rows = (
-        queryset.filter(search_vector=query)
-        .annotate(_rank=SearchRank(F("search_vector"), query), **headlines)
-        .order_by("-_rank", "pk")
-    )
+        for row in model.objects.filter(pk__in=pending).annotate(_headline=headline):
+            rows.setdefault(row.pk, row)
+            headlines[row.pk, field] = row._headline
+            if _START in row._headline:
+                snippet_field[row.pk] = field
+        pending = [pk for pk in pending if pk not in snippet_field]
     hits = []
-    for row in rows[:limit]:
-        field = next(
-            (f for f in spec.fields if _START in getattr(row, f"_hl_{f}")),
-            next((f for f in spec.fields if getattr(row, f)), spec.title),
+    for pk, rank in best:
+        row = rows[pk]
+        # No field with a match (the words were in no snippet field): the first non-empty one.
+        field = snippet_field.get(pk) or next(
+            (f for f in spec.fields if getattr(row, f)), spec.title
         )
         language = getattr(row, spec.language_field) if field == "original_text" else "en"
         hits.append(
             Hit(
                 kind=kind,
-                id=row.pk,
+                id=pk,
                 title=getattr(row, spec.title),
-                snippet=_mark(getattr(row, f"_hl_{field}") or getattr(row, field)),
-                rank=float(row._rank),
+                snippet=_mark(headlines.get((pk, field)) or getattr(row, field)),
+                rank=float(rank),
                 language=language,
             )
         )
@@ -168,12 +281,19 @@ def _fallback_hits(kind: str, queryset: QuerySet, q: str, limit: int) -> list[Hi
 
 
 def search(user, q: str, *, kinds: Iterable[str] = KINDS, limit: int = 20) -> list[Hit]:
-    """Ranked hits for `q` among what `user` may see; one query per kind."""
+    """Ranked hits for `q` among what `user` may see: on PostgreSQL one query to parse `q`,
+    then per kind one for the ranked candidates and, when there are some, one for the snippets
+    (more only for hits whose preferred field has no match)."""
     # PostgreSQL refuses NUL in text, and a query needs no control characters at all.
     q = "".join(ch for ch in q if ch.isprintable()).strip()[:MAX_QUERY_LENGTH]
     if not q:
         return []
-    querysets = _querysets(user)
-    finder = _postgres_hits if connection.vendor == "postgresql" else _fallback_hits
-    hits = [hit for kind in kinds for hit in finder(kind, querysets[kind], q, limit)]
+    if connection.vendor != "postgresql":
+        hits = [
+            hit for kind in kinds for hit in _fallback_hits(kind, _VISIBLE[kind](user), q, limit)
+        ]
+        return sorted(hits, key=lambda h: -h.rank)[:limit]
+    with transaction.atomic():  # the scope of _tsquery's SET LOCAL
+        tsquery = _tsquery(q)
+        hits = [hit for kind in kinds for hit in _postgres_hits(kind, user, tsquery, limit)]
     return sorted(hits, key=lambda h: -h.rank)[:limit]

@@ -40,6 +40,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
 from django.db.models.expressions import RawSQL
@@ -200,9 +201,9 @@ def visible_evidence(user, among: QuerySet | Iterable[int] | None = None) -> Que
 
     `among` changes the plan, not the answer: for a question's few items (its page, its ACH
     matrix) the "linked to a question you may see" grant is checked item by item (EXISTS), which
-    is fast for a few rows; without it, for search and lists, the set of linked items is built
-    once and looked up (IN), which is fast for many. The wrong one costs a question page 0.5 s or
-    a search 3 s at 200,000 items (bench/RESULTS.md).
+    is fast for a few rows; without it, for lists, the set of linked items is built once and
+    looked up (IN), which is fast for many. The wrong one costs a question page 0.5 s or a search
+    3 s at 200,000 items (bench/RESULTS.md). Search has its own: visible_evidence_of.
     """
     if not _signed_in(user):
         return Evidence.objects.none()
@@ -215,6 +216,28 @@ def visible_evidence(user, among: QuerySet | Iterable[int] | None = None) -> Que
         if among is None
         else Q(Exists(links.filter(evidence=OuterRef("pk"))))
     )
+    return _granted_evidence(user, candidates, linked)
+
+
+def visible_evidence_of(user, candidates: QuerySet[Evidence]) -> QuerySet[Evidence]:
+    """`candidates` (an Evidence queryset: search's matches) narrowed to what `user` may see,
+    each item checked as it is read — for a scan that stops after a few (the newest matches).
+
+    The linked-to-a-question grant is a scalar subquery (that item's first such link, or NULL),
+    not EXISTS: PostgreSQL may turn an EXISTS under OR into a lookup in the hashed set of every
+    linked item when it guesses many rows will be checked — the very build this avoids (0.1 s at
+    200,000 links)."""
+    if not _signed_in(user):
+        return Evidence.objects.none()
+    if _sees_all(user):
+        return candidates
+    links = EvidenceLink.objects.filter(_need_to_know(user, "question__"))
+    first_link = links.filter(evidence=OuterRef("pk")).values("pk")[:1]
+    candidates = candidates.alias(_first_visible_link=Subquery(first_link))
+    return _granted_evidence(user, candidates, Q(_first_visible_link__isnull=False))
+
+
+def _granted_evidence(user, candidates: QuerySet[Evidence], linked: Q) -> QuerySet[Evidence]:
     grants = (
         Q(tlp__in=SHAREABLE_TLP)
         | Q(owner_team__in=team_ids(user))
