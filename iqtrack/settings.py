@@ -120,6 +120,11 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int(
             "DB_CONNECT_TIMEOUT", 5, minimum=1
         )
+        # No JIT compilation: iqtrack's queries are short, and a large cost estimate (a
+        # visibility condition over 200,000 items) made PostgreSQL spend 0.2–1.5 s compiling one
+        # that then ran in milliseconds (bench/RESULTS.md). Set per connection: the server's own
+        # default is left alone for other clients.
+        DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
