@@ -87,6 +87,10 @@ def _sql_ids(sql: str, *params) -> RawSQL:
     return RawSQL(sql, params, output_field=BigIntegerField())  # noqa: S611
 
 
+def _col(model, field: str) -> str:
+    return model._meta.get_field(field).column
+
+
 def team_ids(user) -> RawSQL:
     """Ids of the teams `user` belongs to or leads, as a subquery."""
     members = Team.members.through
@@ -97,10 +101,6 @@ def team_ids(user) -> RawSQL:
         user.pk,
         user.pk,
     )
-
-
-def _col(model, field: str) -> str:
-    return model._meta.get_field(field).column
 
 
 def _named_in(model, user) -> RawSQL:
