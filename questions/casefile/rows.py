@@ -1,12 +1,13 @@
 """Insert many rows of one table in a statement per batch, from plain column values.
 
-On PostgreSQL each batch is one `INSERT … SELECT * FROM unnest(one array per column)
-RETURNING …`: what Django's bulk_create sends there too, without its cost per row (a model
-instance, its signals, each value prepared field by field) and without the search-vector column,
-whose type keeps bulk_create from using unnest (it then sends one parameter per value: 23,000
-for a batch of evidence) and which the search trigger fills anyway. Importing a 10,000-item case
-file spent most of its time there (bench/RESULTS.md). Elsewhere (the SQLite of `make run`),
-bulk_create does it.
+On PostgreSQL each batch is one `INSERT … SELECT … FROM json_populate_recordset(NULL::table,
+%s)`: the batch goes as one JSON document (json.dumps and libpq's quoting, both in C) that the
+server unpacks into the table's own row type. Django's bulk_create costs far more per row: a
+model instance, each value prepared field by field and quoted by psycopg in Python, and on the
+tables with a search vector (whose type keeps it from sending one array per column) one
+parameter per value, 23,000 for a batch of evidence. Importing a 10,000-item case file spent
+most of its time there (bench/RESULTS.md). The search vector is left out: its trigger fills it.
+Elsewhere (the SQLite of `make run`), bulk_create does it.
 
 A row is a dict of column values by attribute name (`source_id`, not `source`); the columns it
 leaves out are filled in (in place, so the caller sees what was written): a field's default, or
@@ -16,6 +17,7 @@ for `auto_now` / `auto_now_add` the time given.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +28,7 @@ BATCH_SIZE = 1000
 
 # Filled by the database (a trigger), never by an insert.
 _FILLED_BY_DATABASE = (SearchVectorField,)
-# Values psycopg adapts exactly as Django's fields would prepare them.
+# Values that go into JSON as the database reads them, without Django's preparation.
 _PLAIN = frozenset({str, int, bool, float, dt.date, dt.datetime, type(None)})
 
 
@@ -69,27 +71,41 @@ def insert_rows(
     if connection.vendor != "postgresql":
         made = model.objects.bulk_create([model(**row) for row in rows], batch_size=batch_size)
         return [tuple(getattr(obj, name) for name in returning) for obj in made]
-    # Only names from the models' metadata go into the statement; the values are parameters.
+    # Only names from the models' metadata go into the statement; the rows are one parameter.
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(field.column) for field in fields)
-    # varchar(80)[] would cut values to the length silently; the column checks it instead.
-    arrays = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}[]" for field in fields)
-    sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    sql = (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
+        f"FROM json_populate_recordset(NULL::{table}, %s)"
+    )
     if returning:
         sql += " RETURNING " + ", ".join(qn(model._meta.get_field(n).column) for n in returning)
+    names = [(field.column, field.attname) for field in fields]
     found: list[tuple] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            cursor.execute(sql, [_array(field, batch) for field in fields])
+            batch = [
+                {column: row[attname] for column, attname in names}
+                for row in rows[start : start + batch_size]
+            ]
+            _prepare(fields, batch)
+            cursor.execute(sql, [json.dumps(batch, ensure_ascii=False, default=_iso)])
             if returning:
                 found += cursor.fetchall()
     return found
 
 
-def _array(field: models.Field, rows: list[dict[str, Any]]) -> list:
-    values = [row[field.attname] for row in rows]
-    if all(type(value) in _PLAIN for value in values):
-        return values
-    return [field.get_db_prep_save(value, connection) for value in values]
+def _prepare(fields: list[models.Field], batch: list[dict[str, Any]]) -> None:
+    """Values that are not plain (an enum member from a field's default) as Django would write
+    them."""
+    for field in fields:
+        for row in batch:
+            if type(row[field.column]) not in _PLAIN:
+                row[field.column] = field.get_db_prep_save(row[field.column], connection)
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.date):  # datetimes too: PostgreSQL reads ISO 8601
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be written to JSON")
