@@ -7,10 +7,13 @@ So importing the same file twice changes nothing and writes no history, and impo
 of a case back into the database it came from is harmless.
 
 django-simple-history records each creation and change, with the file named as the reason: a
-change goes through the model's save() (or a related manager's add()); new entries of a section
-are inserted in batches, their relations with them, and their creation records (with the
-relations they were created with) written in one batch too — per-row saves made a 10,000-item
-file take half a minute (bench/RESULTS.md).
+change goes through the model's save() (or a related manager's add()), so that its history and
+signals are those of any edit. New entries, links and ratings are written by kind, as plain rows
+in batches (questions/casefile/rows.py): the entries, their relations, then their creation
+records (with the relations they were created with), what simple-history would write on save().
+Lookups are by set, one query per kind, so the queries do not grow with the items; per-row
+saves made a 10,000-item file take half a minute, and bulk_create's model instances still
+seconds (bench/RESULTS.md).
 """
 
 from __future__ import annotations
