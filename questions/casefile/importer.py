@@ -34,7 +34,7 @@ from evidence.models import Actor, Event, Evidence, Source
 from questions.casefile.errors import CasefileError, Issue
 from questions.casefile.fields import Nested, Ref, Refs
 from questions.casefile.reader import read_document
-from questions.casefile.rows import insert_rows
+from questions.casefile.rows import in_bulk, insert_rows
 from questions.casefile.validation import CaseData, Record, validate_tree
 from questions.models import EvidenceLink, Hypothesis, HypothesisRating, Question
 
@@ -205,7 +205,7 @@ class _Writer:
         """Create or update the entries of one kind; `extra` holds columns the file gives
         elsewhere, by entry key (a hypothesis's question)."""
         model = MODELS[kind]
-        existing = model.objects.in_bulk([r.key for r in records], field_name=lookup)
+        existing = in_bulk(model, lookup, [r.key for r in records])
         current = _current_relations(model, [obj.pk for obj in existing.values()])
         saved: list[tuple[Record, models.Model, str]] = []
         new: list[Record] = []

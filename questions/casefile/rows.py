@@ -23,6 +23,7 @@ from typing import Any
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 
 BATCH_SIZE = 1000
 
@@ -109,3 +110,13 @@ def _iso(value: Any) -> str:
     if isinstance(value, dt.date):  # datetimes too: PostgreSQL reads ISO 8601
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} cannot be written to JSON")
+
+
+def in_bulk(model: type[models.Model], field_name: str, keys: list[str]) -> dict[str, Any]:
+    """`model.objects.in_bulk(keys, field_name=…)` for text keys, sent as one parameter on
+    PostgreSQL: an IN list of 10,000 keys costs more to send and parse than to look up."""
+    if connection.vendor != "postgresql" or not keys:
+        return model.objects.in_bulk(keys, field_name=field_name)
+    wanted = RawSQL("SELECT json_array_elements_text(%s::json)", [json.dumps(keys)])
+    found = model.objects.filter(**{f"{field_name}__in": wanted})
+    return {getattr(obj, field_name): obj for obj in found}
