@@ -169,7 +169,8 @@ class _Writer:
         self.data = data
         self.bar = bar
         self.reason = f"case file {path.name}"
-        # One instant for the whole import: created_at, updated_at and the history records.
+        # One instant for what the import creates: created_at, updated_at, the history records
+        # (on SQLite, bulk_create sets the timestamps itself).
         self.now = timezone.now()
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)
         self.report = ImportReport(path, teams=[r.key for r in data["teams"]])
@@ -256,12 +257,13 @@ class _Writer:
         if not new:
             return
         made: dict[str, list[dict[str, Any]]] = {}
+        related = [(row["id"], self.relations(record)) for record, row in new]
         for relation in model._meta.many_to_many:
             source, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
             links = [
-                {f"{source}_id": row["id"], f"{target}_id": pk}
-                for record, row in new
-                for pk in dict.fromkeys(self.relations(record).get(relation.name, ()))
+                {f"{source}_id": pk, f"{target}_id": other}
+                for pk, ids in related
+                for other in dict.fromkeys(ids.get(relation.name, ()))
             ]
             if links:
                 through = relation.remote_field.through

@@ -71,6 +71,8 @@ def insert_rows(
         _complete(fields, row, now)
     if connection.vendor != "postgresql":
         made = model.objects.bulk_create([model(**row) for row in rows], batch_size=batch_size)
+        for row, obj in zip(rows, made, strict=True):  # bulk_create sets auto_now itself
+            row.update((field.attname, getattr(obj, field.attname)) for field in fields)
         return [tuple(getattr(obj, name) for name in returning) for obj in made]
     # Only names from the models' metadata go into the statement; the rows are one parameter.
     qn = connection.ops.quote_name
