@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -284,6 +285,8 @@ class _Writer:
     def history(self, model, rows: list[dict[str, Any]], made: dict[str, list]) -> None:
         """A creation record per new row, as django-simple-history writes one on save(), and
         with it what its m2m tracking writes: the relation rows as they stood."""
+        if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):  # as simple-history's own
+            return
         historical = model.history.model
         user = historical.get_default_history_user(None)  # the request's, if there is one
         common = {
