@@ -35,7 +35,7 @@ from evidence.models import Actor, Event, Evidence, Source
 from questions.casefile.errors import CasefileError, Issue
 from questions.casefile.fields import Nested, Ref, Refs
 from questions.casefile.reader import read_document
-from questions.casefile.rows import in_bulk, insert_rows
+from questions.casefile.rows import in_bulk, insert_copies, insert_rows
 from questions.casefile.validation import CaseData, Record, validate_tree
 from questions.models import EvidenceLink, Hypothesis, HypothesisRating, Question
 
@@ -295,10 +295,12 @@ class _Writer:
             "history_change_reason": self.reason,
             "history_user_id": user.pk if user else None,
         }
-        tracked = [field.attname for field in historical.tracked_fields]
-        records = insert_rows(
+        records = insert_copies(
+            model,
             historical,
-            [{name: row[name] for name in tracked} | common for row in rows],
+            rows,
+            columns=[field.attname for field in historical.tracked_fields],
+            extra=common,
             now=self.now,
             returning=("history_id", "id"),
         )

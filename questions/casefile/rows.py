@@ -122,3 +122,46 @@ def in_bulk(model: type[models.Model], field_name: str, keys: list[str]) -> dict
     wanted = RawSQL("SELECT json_array_elements_text(%s::json)", [json.dumps(keys)])
     found = model.objects.filter(**{f"{field_name}__in": wanted})
     return {getattr(obj, field_name): obj for obj in found}
+
+
+def insert_copies(
+    model: type[models.Model],
+    into: type[models.Model],
+    rows: list[dict[str, Any]],
+    *,
+    columns: list[str],
+    extra: dict[str, Any],
+    now: dt.datetime,
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert into `into` a copy of each of `rows`, stored in `model`'s table and found there by
+    `id`: the `columns` (attribute names the two share) and the `extra` values, the same in every
+    copy (a history record of each new row). On PostgreSQL the copy is made by the server from
+    the stored rows, so their texts are not sent a second time."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        copies = [{name: row[name] for name in columns} | extra for row in rows]
+        return insert_rows(into, copies, now=now, returning=returning)
+    # Only names from the models' metadata go into the statement; the values are parameters.
+    qn = connection.ops.quote_name
+    added = [into._meta.get_field(name) for name in extra]
+    target = ", ".join(
+        [qn(into._meta.get_field(name).column) for name in columns]
+        + [qn(field.column) for field in added]
+    )
+    copied = ", ".join(qn(model._meta.get_field(name).column) for name in columns)
+    # A cast to varchar(100) would cut a longer value silently; the column refuses it instead.
+    given = ", ".join(f"%s::{field.db_type(connection).split('(')[0]}" for field in added)
+    table, into_table, pk = (
+        qn(model._meta.db_table),
+        qn(into._meta.db_table),
+        qn(model._meta.pk.column),
+    )
+    wanted = "SELECT json_array_elements_text(%s::json)::bigint"
+    sql = f"INSERT INTO {into_table} ({target}) SELECT {copied}, {given} FROM {table} WHERE {pk} IN ({wanted})"  # noqa: E501, S608
+    if returning:
+        sql += " RETURNING " + ", ".join(qn(into._meta.get_field(n).column) for n in returning)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*extra.values(), json.dumps([row["id"] for row in rows])])
+        return cursor.fetchall() if returning else []
