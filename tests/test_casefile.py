@@ -7,16 +7,18 @@ import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Team
 from evidence.models import Actor, Event, Evidence, Source
-from questions.casefile import export_casefile, import_casefile
+from questions.casefile import export_casefile, import_casefile, rows
 from questions.choices import Status
 from questions.models import EvidenceLink, Hypothesis, HypothesisRating, Question
 from tests import factories
@@ -404,3 +406,124 @@ def test_new_entries_are_inserted_in_batches_with_their_relations_and_history(
     assert created.history_change_reason == "case file chain.json"
     assert [row.actor.key for row in created.actors.all()] == ["envoy"]
     assert not import_casefile(path).changed
+
+
+# ---------------------------------------------------------------------------------------------
+# Cost: a number of queries that does not grow with the file
+# ---------------------------------------------------------------------------------------------
+def _case_of(tmp_path, prefix: str, items: int):
+    """A case file of `items` evidence items in every section that has entries, all new."""
+    evidence = [
+        {
+            "key": f"{prefix}-item-{i}",
+            "source": f"{prefix}-src-{i % 3}",
+            "summary": f"Item {i} in English.",
+            "original_text": f"Пункт {i}",
+            "original_language": "ru",
+            "translation": f"Item {i}",
+            "happened_on": "2023-03-16",
+            "happened_precision": "day",
+            "credibility": 2,
+            "corroboration": "single_source",
+            "tlp": "amber+strict",
+            "owner_team": f"{prefix}-team",
+            "actors": [f"{prefix}-actor-{i % 2}", f"{prefix}-actor-2"],
+        }
+        for i in range(items)
+    ]
+    keys = [item["key"] for item in evidence]
+    document = {
+        "iqtrack_casefile": 1,
+        "teams": [{"slug": f"{prefix}-team", "name": f"Team {prefix}"}],
+        "sources": [
+            {"key": f"{prefix}-src-{i}", "name": f"S{i}", "kind": "news_outlet", "reliability": "B"}
+            for i in range(3)
+        ],
+        "actors": [
+            {"key": f"{prefix}-actor-{i}", "name": f"A{i}", "kind": "person"} for i in range(3)
+        ],
+        "evidence": evidence,
+        "events": [
+            {
+                "key": f"{prefix}-event",
+                "title": "A meeting",
+                "actors": [f"{prefix}-actor-0"],
+                "evidence": keys,
+            }
+        ],
+        "questions": [
+            {
+                "key": f"{prefix}-question",
+                "title": "What happened?",
+                "team": f"{prefix}-team",
+                "status": "open",
+                "tlp": "amber",
+                "shared_with": [f"{prefix}-team"],
+                "hypotheses": [
+                    {
+                        "key": f"{prefix}-h{h}",
+                        "title": f"Hypothesis {h}",
+                        "ratings": [{"evidence": key, "rating": "consistent"} for key in keys],
+                    }
+                    for h in range(2)
+                ],
+                "evidence_links": [{"evidence": key, "relevance": "It bears."} for key in keys],
+            }
+        ],
+    }
+    path = tmp_path / f"{prefix}.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _queries_to_import(path) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        import_casefile(path)
+    return len(queries)
+
+
+def test_the_number_of_queries_an_import_makes_does_not_grow_with_the_items(db, tmp_path):
+    # Ten items, then a hundred (each with two actors, a link, two ratings, an event's
+    # reference): the same queries, whatever the count — creating and re-importing alike.
+    small, large = _case_of(tmp_path, "small", 10), _case_of(tmp_path, "large", 100)
+    created = _queries_to_import(small), _queries_to_import(large)
+    assert created[0] == created[1]
+    assert Evidence.objects.filter(key__startswith="large-").count() == 100
+    assert HypothesisRating.objects.filter(hypothesis__key__startswith="large-").count() == 200
+    unchanged = _queries_to_import(small), _queries_to_import(large)
+    assert unchanged[0] == unchanged[1]
+
+
+@pytest.mark.parametrize("writer", ["postgresql", "bulk_create"])
+def test_batched_creation_records_hold_what_was_written(db, tmp_path, monkeypatch, writer):
+    if writer == "bulk_create":  # what the SQLite of `make run` uses (questions/casefile/rows.py)
+        monkeypatch.setattr(rows, "connection", SimpleNamespace(vendor="sqlite"))
+    report = import_casefile(_case_of(tmp_path, "case", 3))
+    assert report.counts["ratings"].created == 6
+    item = Evidence.objects.get(key="case-item-1")
+    record = Evidence.history.get(key="case-item-1")
+    assert record.history_type == "+"
+    assert record.history_change_reason == "case file case.json"
+    assert record.history_user is None
+    for name in ("summary", "original_text", "tlp", "source_id", "owner_team_id", "created_at"):
+        assert getattr(record, name) == getattr(item, name)
+    if writer == "postgresql":  # one instant for everything the import made
+        assert record.created_at == item.updated_at == record.history_date
+    assert {row.actor.key for row in record.actors.all()} == {"case-actor-1", "case-actor-2"}
+    assert item.search_vector is not None  # the trigger filled it
+    question = Question.objects.get(key="case-question")
+    assert [row.team.slug for row in Question.history.get(id=question.pk).shared_with.all()] == [
+        "case-team"
+    ]
+    assert question.status_changed_at is not None
+    link = EvidenceLink.objects.get(question=question, evidence=item)
+    assert link.relevance == "It bears."
+    assert link.history.get().history_change_reason == "case file case.json"
+    rating = HypothesisRating.objects.get(hypothesis__key="case-h1", evidence=item)
+    assert rating.history.get().rating == rating.rating == "consistent"
+    event = Event.history.get(key="case-event")
+    assert {row.evidence.key for row in event.evidence.all()} == {
+        "case-item-0",
+        "case-item-1",
+        "case-item-2",
+    }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -129,6 +130,9 @@ class Key:
         return value
 
 
+_A_KEY = Key()  # what a reference holds
+
+
 @dataclass(frozen=True)
 class Choice:
     """One value of a scale; `allowed` narrows the scale (questions: draft or open only)."""
@@ -143,15 +147,23 @@ class Choice:
     def empty(self) -> Any:
         return self.default
 
-    @property
+    # Worked out once per field, not per value: a scale's `values` rebuilds its list each time.
+    @cached_property
     def values(self) -> tuple[Any, ...]:
         return self.allowed or tuple(self.choices.values)
 
+    @cached_property
+    def _value_set(self) -> frozenset:
+        return frozenset(self.values)
+
+    @cached_property
+    def _numeric(self) -> bool:
+        return issubclass(self.choices, models.IntegerChoices)
+
     def parse(self, value: Any) -> Any:
-        numeric = issubclass(self.choices, models.IntegerChoices)
-        if isinstance(value, bool) or not isinstance(value, int if numeric else str):
+        if isinstance(value, bool) or not isinstance(value, int if self._numeric else str):
             raise Bad(f"expected one of {self._listed()}, got {kind_of(value)}")
-        if value not in self.values:
+        if value not in self._value_set:
             shown = repr(value[:100]) if isinstance(value, str) else value
             raise Bad(f"{shown} is not one of {self._listed()}{self.why}")
         return value
@@ -204,7 +216,7 @@ class Ref:
     empty: Any = None
 
     def parse(self, value: Any) -> str:
-        return Key().parse(value)
+        return _A_KEY.parse(value)
 
 
 @dataclass(frozen=True)
@@ -221,9 +233,12 @@ class Refs:
     def parse(self, value: Any) -> list[str]:
         if not isinstance(value, list):
             raise Bad(f"expected a list of keys, got {kind_of(value)}")
-        keys = [Key().parse(item) for item in value]
-        if duplicate := next((k for i, k in enumerate(keys) if k in keys[:i]), None):
-            raise Bad(f"lists {duplicate!r} twice")
+        keys = [_A_KEY.parse(item) for item in value]
+        seen: set[str] = set()
+        for key in keys:
+            if key in seen:
+                raise Bad(f"lists {key!r} twice")
+            seen.add(key)
         return keys
 
 

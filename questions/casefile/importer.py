@@ -7,10 +7,13 @@ So importing the same file twice changes nothing and writes no history, and impo
 of a case back into the database it came from is harmless.
 
 django-simple-history records each creation and change, with the file named as the reason: a
-change goes through the model's save() (or a related manager's add()); new entries of a section
-are inserted in batches, their relations with them, and their creation records (with the
-relations they were created with) written in one batch too — per-row saves made a 10,000-item
-file take half a minute (bench/RESULTS.md).
+change goes through the model's save() (or a related manager's add()), so that its history and
+signals are those of any edit. New entries, links and ratings are written by kind, as plain rows
+in batches (questions/casefile/rows.py): the entries, their relations, then their creation
+records (with the relations they were created with), what simple-history would write on save().
+Lookups are by set, one query per kind, so the queries do not grow with the items; per-row
+saves made a 10,000-item file take half a minute, and bulk_create's model instances still
+seconds (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -31,6 +35,7 @@ from evidence.models import Actor, Event, Evidence, Source
 from questions.casefile.errors import CasefileError, Issue
 from questions.casefile.fields import Nested, Ref, Refs
 from questions.casefile.reader import read_document
+from questions.casefile.rows import in_bulk, insert_copies, insert_rows
 from questions.casefile.validation import CaseData, Record, validate_tree
 from questions.models import EvidenceLink, Hypothesis, HypothesisRating, Question
 
@@ -165,6 +170,9 @@ class _Writer:
         self.data = data
         self.bar = bar
         self.reason = f"case file {path.name}"
+        # One instant for what the import creates: created_at, updated_at, the history records
+        # (on SQLite, bulk_create sets the timestamps itself).
+        self.now = timezone.now()
         self.ids: dict[str, dict[str, int]] = defaultdict(dict)
         self.report = ImportReport(path, teams=[r.key for r in data["teams"]])
 
@@ -176,16 +184,15 @@ class _Writer:
         self.section("events", self.data["events"])
         questions = _parent_first(self.data["questions"], "parent")
         self.section("questions", questions)
-        for question in questions:
-            question_id = self.ids["questions"][question.key]
-            self.section(
-                "hypotheses", question.values["hypotheses"], extra={"question_id": question_id}
-            )
-            self.pairs("evidence_links", EvidenceLink, "question_id", question_id, question)
-        for question in questions:
-            for hypothesis in question.values["hypotheses"]:
-                hypothesis_id = self.ids["hypotheses"][hypothesis.key]
-                self.pairs("ratings", HypothesisRating, "hypothesis_id", hypothesis_id, hypothesis)
+        question_of = {
+            hypothesis.key: {"question_id": self.ids["questions"][question.key]}
+            for question in questions
+            for hypothesis in question.values["hypotheses"]
+        }
+        hypotheses = [h for q in questions for h in q.values["hypotheses"]]
+        self.section("hypotheses", hypotheses, extra=question_of)
+        self.pairs("evidence_links", EvidenceLink, "question_id", questions)
+        self.pairs("ratings", HypothesisRating, "hypothesis_id", hypotheses)
         return self.report
 
     # -- entries with a natural key ---------------------------------------------------------
@@ -195,101 +202,117 @@ class _Writer:
         records: list[Record],
         *,
         lookup: str = "key",
-        extra: dict[str, Any] | None = None,
+        extra: dict[str, dict[str, Any]] | None = None,
     ) -> None:
+        """Create or update the entries of one kind; `extra` holds columns the file gives
+        elsewhere, by entry key (a hypothesis's question)."""
         model = MODELS[kind]
-        existing = model.objects.in_bulk([r.key for r in records], field_name=lookup)
+        existing = in_bulk(model, lookup, [r.key for r in records])
         current = _current_relations(model, [obj.pk for obj in existing.values()])
         saved: list[tuple[Record, models.Model, str]] = []
-        new: list[tuple[Record, models.Model]] = []
-        pending: dict[str, models.Model] = {}  # new entries not yet inserted, by key
+        new: list[Record] = []
+        pending: dict[str, dict[str, Any]] = {}  # new entries' rows not yet inserted, by key
+        rows: dict[str, dict[str, Any]] = {}  # every new entry's row, by key
+        own = [  # references to entries of this same section (an item derived from an item)
+            name
+            for name, field_type in (records[0].spec.fields.items() if records else ())
+            if isinstance(field_type, Ref) and field_type.section == kind
+        ]
         for record in records:
             # An entry that refers to a pending one of its own section (an item derived from
             # an item further up) needs that one's id: insert what is pending first.
-            if len(pending) >= BATCH_SIZE or any(
-                isinstance(field_type, Ref)
-                and field_type.section == kind
-                and record.values[name] in pending
-                for name, field_type in record.spec.fields.items()
-            ):
-                self.insert(kind, pending)
+            if len(pending) >= BATCH_SIZE or any(record.values[name] in pending for name in own):
+                self.insert(kind, model, lookup, pending)
+            values = self.columns(record) | (extra or {}).get(record.key, {})
             if record.key in existing:
-                values = self.columns(record) | (extra or {})
-                obj, state = self.save(kind, model, existing[record.key], values)
+                obj, state = self.update(kind, existing[record.key], values)
                 self.ids[kind][record.key] = obj.pk
                 saved.append((record, obj, state))
                 continue
-            obj = model(**(self.columns(record) | (extra or {})))
             if kind == "questions":
-                obj.status_changed_at = timezone.now()
-            obj._change_reason = self.reason
-            pending[record.key] = obj
-            new.append((record, obj))
-        self.insert(kind, pending)
+                values["status_changed_at"] = self.now
+            pending[record.key] = rows[record.key] = values
+            new.append(record)
+        self.insert(kind, model, lookup, pending)
         # Relations are added once the whole section exists: an actor's affiliations may name
         # actors further down the file.
         for record, obj, state in saved:
             added = self.relate(obj, self.relations(record), current.get(obj.pk, {}))
             self.count(kind, "updated" if added and state == "unchanged" else state)
-        self.created(kind, model, new)
+        self.created(kind, model, [(record, rows[record.key]) for record in new])
 
     # -- new entries, in batches ------------------------------------------------------------
-    def insert(self, kind: str, pending: dict[str, models.Model]) -> None:
+    def insert(self, kind: str, model, lookup: str, pending: dict[str, dict[str, Any]]) -> None:
         """Insert the pending new entries in one statement and learn their ids."""
         if not pending:
             return
-        objs = list(pending.values())
-        type(objs[0]).objects.bulk_create(objs)
-        for key, obj in pending.items():
-            self.ids[kind][key] = obj.pk
+        returned = insert_rows(
+            model, list(pending.values()), now=self.now, returning=("id", lookup)
+        )
+        for pk, key in returned:
+            self.ids[kind][key] = pending[key]["id"] = pk
         pending.clear()
 
-    def created(self, kind: str, model, new: list[tuple[Record, models.Model]]) -> None:
+    def created(self, kind: str, model, new: list[tuple[Record, dict[str, Any]]]) -> None:
         """The new entries' relations, then their creation records (relations included)."""
         if not new:
             return
-        rows: dict[str, list[models.Model]] = defaultdict(list)
-        for record, obj in new:
-            for name, ids in self.relations(record).items():
-                relation = model._meta.get_field(name)
+        made: dict[str, list[dict[str, Any]]] = {}
+        related = [(row["id"], self.relations(record)) for record, row in new]
+        for relation in model._meta.many_to_many:
+            source, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
+            links = [
+                {f"{source}_id": pk, f"{target}_id": other}
+                for pk, ids in related
+                for other in dict.fromkeys(ids.get(relation.name, ()))
+            ]
+            if links:
                 through = relation.remote_field.through
-                source, target = relation.m2m_field_name(), relation.m2m_reverse_field_name()
-                rows[name] += [
-                    through(**{f"{source}_id": obj.pk, f"{target}_id": pk})
-                    for pk in dict.fromkeys(ids)
-                ]
-        made = {
-            name: type(items[0]).objects.bulk_create(items, batch_size=BATCH_SIZE)
-            for name, items in rows.items()
-            if items
-        }
+                self.insert_matched(through, links, (f"{source}_id", f"{target}_id"))
+                made[relation.name] = links
         if hasattr(model, "history"):  # teams keep no history
-            objs = [obj for _, obj in new]
-            history = model.history.bulk_history_create(objs, batch_size=BATCH_SIZE)
-            self.record_relations(model, history, made)
+            self.history(model, [row for _, row in new], made)
         for _ in new:
             self.count(kind, "created")
 
-    def record_relations(self, model, history: list, made: dict[str, list]) -> None:
-        """What django-simple-history's m2m tracking writes with a record: the relation rows
-        as they stood, in the relation's historical table."""
-        record_of = {row.id: row for row in history}  # a historical row keeps its object's id
-        for relation in getattr(model.history.model, "_history_m2m_fields", []):
-            through_rows = made.get(relation.name, [])
-            if not through_rows:
+    def insert_matched(self, model, rows: list[dict[str, Any]], match: tuple[str, ...]) -> None:
+        """Insert `rows` and give each its id, found by the columns in `match` (unique)."""
+        returned = insert_rows(model, rows, now=self.now, returning=("id", *match))
+        ids = {tuple(found[1:]): found[0] for found in returned}
+        for row in rows:
+            row["id"] = ids[tuple(row[name] for name in match)]
+
+    def history(self, model, rows: list[dict[str, Any]], made: dict[str, list]) -> None:
+        """A creation record per new row, as django-simple-history writes one on save(), and
+        with it what its m2m tracking writes: the relation rows as they stood."""
+        if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):  # as simple-history's own
+            return
+        historical = model.history.model
+        user = historical.get_default_history_user(None)  # the request's, if there is one
+        common = {
+            "history_date": self.now,
+            "history_type": "+",
+            "history_change_reason": self.reason,
+            "history_user_id": user.pk if user else None,
+        }
+        records = insert_copies(
+            model,
+            historical,
+            rows,
+            columns=[field.attname for field in historical.tracked_fields],
+            extra=common,
+            now=self.now,
+            returning=("history_id", "id"),
+        )
+        record_of = {pk: history_id for history_id, pk in records}
+        for relation in getattr(historical, "_history_m2m_fields", []):
+            if not made.get(relation.name):
                 continue
-            historical = HistoricalRecords.m2m_models[relation]
-            source = relation.m2m_field_name()
-            names = [f.attname for f in through_rows[0]._meta.fields]
-            historical.objects.bulk_create(
-                [
-                    historical(
-                        history=record_of[getattr(row, f"{source}_id")],
-                        **{name: getattr(row, name) for name in names},
-                    )
-                    for row in through_rows
-                ],
-                batch_size=BATCH_SIZE,
+            source = f"{relation.m2m_field_name()}_id"
+            insert_rows(
+                HistoricalRecords.m2m_models[relation],
+                [link | {"history_id": record_of[link[source]]} for link in made[relation.name]],
+                now=self.now,
             )
 
     def columns(self, record: Record) -> dict[str, Any]:
@@ -311,14 +334,10 @@ class _Writer:
             if isinstance(field_type, Refs)
         }
 
-    def save(self, kind, model, obj, values: dict[str, Any]) -> tuple[models.Model, str]:
-        if obj is None:
-            obj = model(**values)
-            if kind == "questions":
-                obj.status_changed_at = timezone.now()
-            obj._change_reason = self.reason
-            obj.save()
-            return obj, "created"
+    def update(self, kind, obj, values: dict[str, Any]) -> tuple[models.Model, str]:
+        """Save the fields of a stored entry that differ from `values`, through save(): its
+        history record and signals (a marking change is logged: iqtrack.security) as from any
+        other edit. Changes are few where items are many, so one at a time is fine here."""
         if kind == "questions":
             # The workflow owns the status of a question that exists: import never moves it.
             values = {k: v for k, v in values.items() if k != "status"}
@@ -343,14 +362,27 @@ class _Writer:
         return added
 
     # -- entries identified by a pair (a question's evidence links, a hypothesis's ratings) --
-    def pairs(self, kind, model, owner_field: str, owner_id: int, owner: Record) -> None:
+    def pairs(self, kind, model, owner_field: str, owners: list[Record]) -> None:
+        owner_ids = {owner.key: self.ids[owner.spec.name][owner.key] for owner in owners}
         existing = {
-            item.evidence_id: item for item in model.objects.filter(**{owner_field: owner_id})
+            (getattr(item, owner_field), item.evidence_id): item
+            for item in model.objects.filter(**{f"{owner_field}__in": owner_ids.values()})
         }
-        for record in owner.values[kind]:
-            values = self.columns(record) | {owner_field: owner_id}
-            _, state = self.save(kind, model, existing.get(values["evidence_id"]), values)
-            self.count(kind, state)
+        new = []
+        for owner in owners:
+            for record in owner.values[kind]:
+                values = self.columns(record) | {owner_field: owner_ids[owner.key]}
+                item = existing.get((values[owner_field], values["evidence_id"]))
+                if item is None:
+                    new.append(values)
+                    continue
+                _, state = self.update(kind, item, values)
+                self.count(kind, state)
+        if new:
+            self.insert_matched(model, new, (owner_field, "evidence_id"))
+            self.history(model, new, {})
+        for _ in new:
+            self.count(kind, "created")
 
     def count(self, kind: str, state: str) -> None:
         counts = self.report.counts[kind]

@@ -36,7 +36,10 @@ class Record:
     path: str
     line: int | None
     values: dict[str, Any]
-    places: dict[str, tuple[str, int | None]] = field(default_factory=dict)
+    # The line of each field as written (YAML only) and of the mapping, for `place`: kept as
+    # read, so that a valid entry costs no bookkeeping per field.
+    field_lines: dict[str, int] = field(default_factory=dict)
+    mapping_line: int | None = None
     ok: bool = True  # False when a field failed (the import is refused anyway)
 
     @property
@@ -44,7 +47,8 @@ class Record:
         return self.values[self.spec.key] if self.spec.key else ""
 
     def place(self, name: str) -> tuple[str, int | None]:
-        return self.places.get(name, (f"{self.path}.{name}", self.line))
+        """Where field `name` is: its path in the document and its line."""
+        return f"{self.path}.{name}", self.field_lines.get(name, self.mapping_line)
 
 
 @dataclass
@@ -147,28 +151,31 @@ class _Validator:
                 )
         # A field that fails keeps its empty value: the entry still counts for keys and
         # references, so one bad value does not also report every reference to the entry.
-        record = Record(spec, path, line, {})
+        record = Record(spec, path, line, {}, node.key_lines, node.line)
+        values = record.values
         for name, field_type in spec.fields.items():
-            where, field_line = f"{path}.{name}", node.line_of(name)
-            record.places[name] = (where, field_line)
-            record.values[name] = field_type.empty
-            if name not in node or (node[name] is None and not field_type.required):
+            value = node.get(name)
+            if value is None and (name not in node or not field_type.required):
+                values[name] = field_type.empty
                 if field_type.required:
-                    self.error(line, where, "is required")
+                    self.error(line, f"{path}.{name}", "is required")
                     record.ok = False
             elif isinstance(field_type, Nested):
-                record.values[name] = self.entries(field_type.spec, node[name], where, field_line)
+                where, field_line = record.place(name)
+                values[name] = self.entries(field_type.spec, value, where, field_line)
             else:
                 try:
-                    record.values[name] = field_type.parse(node[name])
+                    values[name] = field_type.parse(value)
                 except Bad as bad:
+                    values[name] = field_type.empty
+                    where, field_line = record.place(name)
                     self.error(field_line, where, str(bad))
                     record.ok = False
-        if "position" in spec.fields and record.values["position"] is None:
-            record.values["position"] = index
+        if "position" in spec.fields and values["position"] is None:
+            values["position"] = index
         for rule in spec.rules if record.ok else ():
-            for name, what in rule(record.values):
-                where, field_line = record.places[name]
+            for name, what in rule(values):
+                where, field_line = record.place(name)
                 self.error(field_line, where, what)
         return record
 
@@ -231,10 +238,16 @@ def _unique_across_questions(data: CaseData, file: Path) -> list[Issue]:
 def check_references(data: CaseData, file: Path) -> list[Issue]:
     keys = {spec.name: {r.key for r in data[spec.name]} for spec in SECTIONS}
     issues = []
+    references: dict[str, list[tuple[str, Ref | Refs]]] = {}  # by spec: its reference fields
     for record in data.all_records():
-        for name, field_type in record.spec.fields.items():
-            if not isinstance(field_type, Ref | Refs):
-                continue
+        spec = record.spec
+        if spec.name not in references:
+            references[spec.name] = [
+                (name, field_type)
+                for name, field_type in spec.fields.items()
+                if isinstance(field_type, Ref | Refs)
+            ]
+        for name, field_type in references[spec.name]:
             value = record.values.get(name)
             wanted = value if isinstance(value, list) else [] if value is None else [value]
             for key in wanted:
