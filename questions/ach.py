@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from evidence.choices import Credibility, Reliability
+from evidence.dates import format_fuzzy
 from questions.choices import AchRating
 
 # Source reliability weight: "cannot be judged" (F) sits mid-scale, between C and D, because it
@@ -55,8 +57,10 @@ def evidence_weight(reliability: str, credibility: int) -> float:
     return RELIABILITY_WEIGHT[reliability] * CREDIBILITY_WEIGHT[credibility]
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
+    """One rating of the matrix. A tuple, so that `score` takes the rows of a `values_list`
+    query as they come (6,000 of them for 20 × 300) without building an object per cell."""
+
     evidence_id: int
     hypothesis_id: int
     rating: str
@@ -79,17 +83,6 @@ class Scoring:
     top: frozenset[int] = field(default_factory=frozenset)  # tied first-ranked hypotheses
 
 
-def _contributions(cells: Iterable[Cell], weights: dict[int, float]) -> dict[int, dict[int, float]]:
-    """evidence id → {hypothesis id: weighted inconsistency it adds}."""
-    out: dict[int, dict[int, float]] = {}
-    for cell in cells:
-        points = INCONSISTENCY_POINTS.get(cell.rating, 0)
-        if points:
-            row = out.setdefault(cell.evidence_id, {})
-            row[cell.hypothesis_id] = points * weights[cell.evidence_id]
-    return out
-
-
 def _top(totals: dict[int, float]) -> frozenset[int]:
     if not totals:
         return frozenset()
@@ -99,19 +92,44 @@ def _top(totals: dict[int, float]) -> frozenset[int]:
 
 
 def score(
-    hypothesis_ids: Sequence[int], cells: Iterable[Cell], weights: dict[int, float]
+    hypothesis_ids: Sequence[int],
+    cells: Iterable[tuple[int, int, str]],
+    weights: dict[int, float],
 ) -> Scoring:
     """Rank `hypothesis_ids` (in their display order) by weighted inconsistency.
 
-    `weights` maps every rated evidence id to its weight. Ties keep display order and share a rank.
+    `cells` are `Cell`s or plain (evidence id, hypothesis id, rating) tuples, one per rated
+    pair; ratings against a hypothesis not in `hypothesis_ids` are left out. `weights` maps
+    every rated evidence id to its weight. Ties keep display order and share a rank.
     """
-    cells = list(cells)
-    contributions = _contributions(cells, weights)
-    totals = {h: 0.0 for h in hypothesis_ids}
-    for row in contributions.values():
-        for h, value in row.items():
-            if h in totals:
-                totals[h] += value
+    totals = dict.fromkeys(hypothesis_ids, 0.0)
+    # One pass: evidence id → {hypothesis id: weighted inconsistency it adds}, and the lowest
+    # and highest position of its ratings on the consistency scale.
+    contributions: dict[int, dict[int, float]] = {}
+    spread: dict[int, list[int]] = {}
+    points_of = INCONSISTENCY_POINTS.get
+    position_of = CONSISTENCY_SCALE.get
+    for evidence_id, hypothesis_id, rating in cells:
+        if hypothesis_id not in totals:
+            continue
+        points = points_of(rating)
+        if points:
+            value = points * weights[evidence_id]
+            totals[hypothesis_id] += value
+            row = contributions.get(evidence_id)
+            if row is None:
+                contributions[evidence_id] = {hypothesis_id: value}
+            else:
+                row[hypothesis_id] = value
+        position = position_of(rating)
+        if position is not None:
+            seen = spread.get(evidence_id)
+            if seen is None:
+                spread[evidence_id] = [position, position]
+            elif position < seen[0]:
+                seen[0] = position
+            elif position > seen[1]:
+                seen[1] = position
 
     ordered = sorted(hypothesis_ids, key=lambda h: round(totals[h], 9))
     scores: list[HypothesisScore] = []
@@ -120,21 +138,52 @@ def score(
         rank = scores[-1].rank if tied_with_previous else position
         scores.append(HypothesisScore(h, round(totals[h], 6), rank))
 
-    positions: dict[int, list[int]] = {}
-    for cell in cells:
-        if cell.rating in CONSISTENCY_SCALE and cell.hypothesis_id in totals:
-            positions.setdefault(cell.evidence_id, []).append(CONSISTENCY_SCALE[cell.rating])
-    diagnosticity = {e: max(p) - min(p) for e, p in positions.items()}
+    diagnosticity = {e: high - low for e, (low, high) in spread.items()}
     for e in weights:
         diagnosticity.setdefault(e, 0)
 
     top = _top(totals)
+    best = min(totals.values(), default=0.0)
     linchpins = []
     for evidence_id, row in contributions.items():
-        without = {h: totals[h] - row.get(h, 0.0) for h in totals}
+        # Removing an item only lowers the totals it adds to. One that adds nothing to a
+        # first-ranked hypothesis, and whose removal leaves every other one it adds to clearly
+        # above the best total, leaves the first rank as it is: no need to rank again.
+        if not any(h in top or totals[h] - value <= best + 1e-6 for h, value in row.items()):
+            continue
+        without = totals.copy()
+        for h, value in row.items():
+            without[h] -= value
         if _top(without) != top:
             linchpins.append(evidence_id)
     return Scoring(scores=scores, diagnosticity=diagnosticity, linchpins=sorted(linchpins), top=top)
+
+
+class MatrixSource(NamedTuple):
+    """An item's source as a matrix names it."""
+
+    id: int
+    key: str
+    name: str
+    reliability: str
+
+
+class MatrixItem(NamedTuple):
+    """One row of a matrix: an evidence item as the matrix shows it. Plain data, like the
+    cells: a model instance per row (and per source) cost more than scoring the matrix."""
+
+    id: int
+    summary: str
+    source: MatrixSource
+    credibility: int
+    corroboration: str
+    happened_display: str  # as precise as the reporting (evidence.dates.format_fuzzy)
+    tlp: str
+
+    @property
+    def grading(self) -> str:
+        """Admiralty code such as "B2", as Evidence.grading."""
+        return f"{self.source.reliability}{self.credibility}"
 
 
 @dataclass
@@ -142,7 +191,7 @@ class Matrix:
     """A question's ACH matrix, ready for a page or the API."""
 
     hypotheses: list  # Hypothesis rows, display order
-    evidence: list  # Evidence rows (source selected), chronological
+    evidence: list[MatrixItem]  # chronological (when it happened, then id)
     ratings: dict[tuple[int, int], str]  # (evidence id, hypothesis id) → rating
     scoring: Scoring
 
@@ -151,33 +200,76 @@ class Matrix:
 
 
 def build_matrix(question, user=None) -> Matrix:
-    """Load and score the matrix of `question` in three queries, whatever its size.
+    """Load and score the matrix of `question` in a fixed number of queries, whatever its size:
+    four (hypotheses; linked evidence; their sources; ratings), and one more with `user` (the
+    links, questions.visibility.visible_linked_evidence).
 
     With `user`, the matrix is theirs: only the linked items they may see are rows, rated and
     scored (questions.visibility). An item out of their sight must not move a score or a rank,
     or the matrix would tell them it exists. Without `user` (the submission's tradecraft checks,
     which the workflow runs for the record, not for a reader) every linked item counts.
     """
+    from evidence.models import Evidence, Source
     from questions.models import HypothesisRating
-    from questions.visibility import visible_evidence
+    from questions.visibility import visible_linked_evidence
 
     hypotheses = list(question.hypotheses.order_by("position", "id"))
-    links = question.evidence_links.select_related("evidence__source")
-    if user is not None:
-        own = question.evidence_links.values("evidence_id")
-        links = links.filter(evidence__in=visible_evidence(user, among=own))
-    evidence = [link.evidence for link in links.order_by("evidence__happened_on", "evidence_id")]
-    evidence_ids = {e.id for e in evidence}
-    # Plain tuples, not model instances: a 20 × 300 matrix is 6,000 cells (bench/RESULTS.md).
-    cells_of_question = HypothesisRating.objects.filter(hypothesis__question=question)
-    ratings = {
-        (evidence_id, hypothesis_id): rating
-        for evidence_id, hypothesis_id, rating in cells_of_question.values_list(
-            "evidence_id", "hypothesis_id", "rating"
+    if user is None:
+        linked = Evidence.objects.filter(question_links__question=question)
+    else:
+        linked = visible_linked_evidence(user, question)
+    rows = list(
+        linked.order_by("happened_on", "id").values_list(
+            "id",
+            "summary",
+            "source_id",
+            "credibility",
+            "corroboration",
+            "happened_on",
+            "happened_precision",
+            "happened_text",
+            "tlp",
         )
-        if evidence_id in evidence_ids
+    )
+    # The sources in a query of their own: joined, PostgreSQL hashes all 20,000 of them to find
+    # the few hundred a matrix names.
+    named = Source.objects.filter(pk__in={row[2] for row in rows}).order_by()
+    sources = {
+        source[0]: MatrixSource._make(source)
+        for source in named.values_list("id", "key", "name", "reliability")
     }
+    evidence = [
+        MatrixItem(
+            evidence_id,
+            summary,
+            sources[source_id],
+            credibility,
+            corroboration,
+            format_fuzzy(happened_on, precision, happened_text),
+            tlp,
+        )
+        for (
+            evidence_id,
+            summary,
+            source_id,
+            credibility,
+            corroboration,
+            happened_on,
+            precision,
+            happened_text,
+            tlp,
+        ) in rows
+    ]
     weights = {e.id: evidence_weight(e.source.reliability, e.credibility) for e in evidence}
-    cells = [Cell(e, h, rating) for (e, h), rating in ratings.items()]
+    # Plain tuples, not model instances: a 20 × 300 matrix is 6,000 cells (bench/RESULTS.md).
+    # Unordered: the model's default ordering joins three tables to sort them.
+    cells = [
+        cell
+        for cell in HypothesisRating.objects.filter(hypothesis__question=question)
+        .order_by()
+        .values_list("evidence_id", "hypothesis_id", "rating")
+        if cell[0] in weights
+    ]
+    ratings = {(e, h): rating for e, h, rating in cells}
     scoring = score([h.id for h in hypotheses], cells, weights)
     return Matrix(hypotheses=hypotheses, evidence=evidence, ratings=ratings, scoring=scoring)

@@ -8,17 +8,23 @@ may not see is a 404).
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.defaultfilters import truncatechars
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.safestring import SafeString, mark_safe
 
 from evidence.choices import Corroboration
 from evidence.corroboration import origins
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
 from questions.search import KINDS, Hit, search
+from questions.templatetags.iqtrack_ui import ach_label, grading_badge
 from questions.timeline import case_questions, timeline
 from questions.visibility import (
     visible_actors,
@@ -36,23 +42,140 @@ def _question(request: HttpRequest, pk: int):
 # ---------------------------------------------------------------------------------------------
 # ACH matrix
 # ---------------------------------------------------------------------------------------------
-def ach_rows(matrix: Matrix) -> list[dict]:
-    """One row per evidence item of the user's matrix: its cells, diagnosticity, linchpin flag
-    and what it repeats (its origin, when that is another item of the matrix)."""
+# The rows are drawn here, not in the template: a 20 × 300 matrix is 6,000 cells, and the template
+# engine spent most of a second on them (bench/RESULTS.md). A cell is one of a few strings (its
+# column's number and its rating), each formatted once; a row is one format_html, which escapes
+# every value it is given, as the template did.
+_ROW = (
+    '<tr class="{}">'
+    '<th scope="row"><a href="{}">{}</a><div class="meta">\n{}\n</div></th>'
+    "{}"
+    '<td class="diag">{}</td></tr>'
+)
+_NO_DIAGNOSTIC_VALUE = format_html('<span class="muted">{}</span>', "0 — no diagnostic value")
+_LINCHPIN = format_html(
+    '<span class="badge linchpin" title="{}">Linchpin</span>',
+    "Removing this item alone would change which hypothesis ranks first",
+)
+
+
+def _joined(parts: list[SafeString], separator: str = "") -> SafeString:
+    """Join HTML that is safe already without escaping it again. Only for the parts made here
+    (by format_html, or `_cell`, which uses it)."""
+    return mark_safe(separator.join(parts))  # noqa: S308 — every part is escaped HTML already
+
+
+def _cell(column: int, rating: str) -> SafeString:
+    return format_html(
+        '<td class="heat heat-{}"><span class="visually-hidden">H{}: </span>{}</td>',
+        rating or "none",
+        column,
+        ach_label(rating),
+    )
+
+
+def _truncator(length: int):
+    """`text → text|truncatechars:length`, the same string, without the filter's loop over each
+    character for the usual text — none of its first `length + 1` characters (after NFC) is a
+    combining one, so the filter would keep a fixed number of them and add its ending. That number
+    and ending (translated) are read off the filter once, from a probe of the same shape."""
+    probe_char = "\x01"
+    probe = truncatechars(probe_char * (length + 1), length)
+    kept = probe.count(probe_char)
+    before, after = probe.split(probe_char * kept) if kept else ("", probe)
+
+    def truncated(text: str) -> str:
+        text = unicodedata.normalize("NFC", text)
+        if len(text) <= length:
+            return text
+        if any(map(unicodedata.combining, text[: length + 1])):
+            return truncatechars(text, length)
+        return f"{before}{text[:kept]}{after}"
+
+    return truncated
+
+
+def _url_maker(name: str):
+    """`pk → reverse(name, args=[pk])` for a route whose only argument is an int, reversed once:
+    reversing it for each of 300 rows cost more than drawing them."""
+    marker = "9" * 18
+    head, tail = reverse(name, args=[int(marker)]).split(marker)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+_CORROBORATION_LABELS = dict(Corroboration.choices)
+
+
+def _row_meta(evidence, *, grading: SafeString, weak: bool, linchpin: bool, repeats) -> SafeString:
+    """The badges under an item's summary, as the matrix shows them."""
+    parts = [grading]
+    if weak:
+        parts.append(
+            format_html(
+                '<span class="badge corroboration corroboration-{}">{}</span>',
+                evidence.corroboration,
+                _CORROBORATION_LABELS.get(evidence.corroboration, evidence.corroboration),
+            )
+        )
+    if linchpin:
+        parts.append(_LINCHPIN)
+    if repeats:
+        parts.append(
+            format_html(
+                '<span class="badge repeats" title="Repeats: {}">Repeats another item</span>',
+                repeats,
+            )
+        )
+    if happened := evidence.happened_display:
+        parts.append(format_html("<span>{}</span>", happened))
+    return _joined(parts, "\n")
+
+
+def ach_rows(matrix: Matrix) -> list[SafeString]:
+    """One table row per evidence item of the user's matrix: the item (grading, single-source
+    flag, linchpin badge, what it repeats — its origin, when that is another item of the
+    matrix), its cells, and its diagnosticity."""
     origin_of = origins(e.id for e in matrix.evidence)
     titles = {e.id: e.summary for e in matrix.evidence}
+    hypothesis_ids = [h.id for h in matrix.hypotheses]
+    cells = [{} for _ in hypothesis_ids]  # per column: rating → its cell
+    gradings: dict[str, SafeString] = {}  # Admiralty code → its badge
+    linchpins = set(matrix.scoring.linchpins)
+    ratings = matrix.ratings
+    evidence_url = _url_maker("evidence:detail")
+    summary_of = _truncator(110)
     rows = []
     for evidence in matrix.evidence:
         origin = origin_of.get(evidence.id, evidence.id)
+        linchpin = evidence.id in linchpins
+        grading = evidence.grading
+        if grading not in gradings:
+            gradings[grading] = grading_badge(evidence)
+        row_cells = []
+        for column, hypothesis_id in enumerate(hypothesis_ids):
+            rating = ratings.get((evidence.id, hypothesis_id)) or ""
+            cell = cells[column].get(rating)
+            if cell is None:
+                cell = cells[column][rating] = _cell(column + 1, rating)
+            row_cells.append(cell)
+        diagnosticity = matrix.scoring.diagnosticity.get(evidence.id, 0)
+        meta = _row_meta(
+            evidence,
+            grading=gradings[grading],
+            weak=evidence.corroboration in WEAK_CORROBORATION,
+            linchpin=linchpin,
+            repeats=titles.get(origin) if origin != evidence.id else None,
+        )
         rows.append(
-            {
-                "evidence": evidence,
-                "cells": [(h, matrix.rating(evidence.id, h.id) or "") for h in matrix.hypotheses],
-                "diagnosticity": matrix.scoring.diagnosticity.get(evidence.id, 0),
-                "linchpin": evidence.id in matrix.scoring.linchpins,
-                "weak": evidence.corroboration in WEAK_CORROBORATION,
-                "repeats": titles.get(origin) if origin != evidence.id else None,
-            }
+            format_html(
+                _ROW,
+                "is-linchpin" if linchpin else "",
+                evidence_url(evidence.id),
+                summary_of(evidence.summary),
+                meta,
+                _joined(row_cells),
+                diagnosticity or _NO_DIAGNOSTIC_VALUE,
+            )
         )
     return rows
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from evidence.choices import Credibility, Reliability
+from evidence.choices import Credibility, Reliability, Tlp
 from questions.ach import Cell, build_matrix, evidence_weight, score
 from questions.choices import AchRating as R
 from questions.models import EvidenceLink, HypothesisRating
@@ -107,7 +107,71 @@ def test_build_matrix_reads_a_question_in_the_same_number_of_queries_whatever_it
         assert len(matrix.evidence) == evidence_count
         return len(queries)
 
-    assert matrix_queries(1) == matrix_queries(50) == 3
+    # hypotheses, linked items, their sources, ratings
+    assert matrix_queries(1) == matrix_queries(50) == 4
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reader", ["analyst", "outsider"])
+def test_a_readers_matrix_takes_the_same_queries_for_1_and_50_items(reader):
+    """The analyst has a need-to-know grant for the question; the outsider reads it as a
+    TLP:GREEN question, so each item is checked on its own (visible_linked_evidence)."""
+    team = factories.TeamFactory()
+    analyst = factories.UserFactory()
+    team.members.add(analyst)
+    outsider = factories.UserFactory()
+    user = analyst if reader == "analyst" else outsider
+
+    def matrix_queries(evidence_count: int) -> int:
+        question = factories.QuestionFactory(team=team, tlp=Tlp.GREEN)
+        hypotheses = [factories.HypothesisFactory(question=question) for _ in range(3)]
+        for i in range(evidence_count):
+            marking = Tlp.GREEN if i % 2 == 0 else Tlp.AMBER
+            item = factories.EvidenceFactory(owner_team=team, tlp=marking)
+            EvidenceLink.objects.create(question=question, evidence=item)
+            for h in hypotheses:
+                HypothesisRating.objects.create(hypothesis=h, evidence=item, rating=R.CONSISTENT)
+        with CaptureQueriesContext(connection) as queries:
+            matrix = build_matrix(question, user)
+        # The outsider sees the TLP:GREEN items only, not the team's TLP:AMBER ones.
+        seen = evidence_count if reader == "analyst" else (evidence_count + 1) // 2
+        assert len(matrix.evidence) == seen
+        return len(queries)
+
+    # the links (and whether the question is one of the reader's), then as without a reader
+    assert matrix_queries(1) == matrix_queries(50) == 5
+
+
+def _linchpins_by_hand(hypothesis_ids, cells, weights) -> list[int]:
+    """Every rated item, removed in turn, and the matrix scored again without it."""
+    first = score(hypothesis_ids, cells, weights).top
+    return sorted(
+        e
+        for e in {c.evidence_id for c in cells}
+        if score(hypothesis_ids, [c for c in cells if c.evidence_id != e], weights).top != first
+    )
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_linchpins_are_the_items_whose_removal_alone_changes_the_first_rank(seed):
+    """Random matrices, many with ties at the top (few hypotheses, weights of the Admiralty
+    table): `score` skips re-ranking for items that cannot move the first rank, and must find
+    the same linchpins as removing each item and ranking again."""
+    import random
+
+    rng = random.Random(seed)
+    hypotheses = list(range(1, rng.randint(2, 5)))
+    items = list(range(100, 100 + rng.randint(1, 12)))
+    weights = {
+        e: evidence_weight(rng.choice(list(Reliability)), rng.choice(list(Credibility)))
+        for e in items
+    }
+    cells = [
+        Cell(e, h, rng.choice(list(R))) for e in items for h in hypotheses if rng.random() < 0.8
+    ]
+    assert score(hypotheses, cells, weights).linchpins == _linchpins_by_hand(
+        hypotheses, cells, weights
+    )
 
 
 @pytest.mark.django_db

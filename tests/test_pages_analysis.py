@@ -137,6 +137,51 @@ def test_it_flags_an_item_that_repeats_another(client, analyst, matrix):
     assert "Repeats another item" not in _row(html, "Intercepted shipping manifest")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Short",
+        "x" * 109,
+        "x" * 110,
+        "x" * 111,
+        "Intercepted shipping manifest " * 10,
+        "Cafe\u0301 " * 40,  # NFD: composed to one character each before counting
+        "a\u0308" * 200,  # combining marks NFC cannot compose: they do not count
+        "x" * 105 + "\u0301" * 10 + "y" * 20,
+        "سيُرسل " * 30,  # Arabic with a haraka (combining)
+        "שָׁלוֹם " * 30,  # Hebrew with niqqud (combining)
+        "Переговоры продолжались несколько недель " * 4,
+        "<b>Tom & Jerry</b> " * 10,
+    ],
+)
+def test_each_rows_summary_is_cut_as_truncatechars_cuts_it(text):
+    from django.template.defaultfilters import truncatechars
+
+    from questions.analysis_views import _truncator
+
+    assert _truncator(110)(text) == truncatechars(text, 110)
+
+
+def test_the_matrix_escapes_what_it_shows(client, analyst, matrix):
+    item = link(
+        matrix["question"],
+        factories.EvidenceFactory(
+            summary='<script>alert("x")</script> & co',
+            happened_text="<i>late</i>",
+            corroboration=Corroboration.UNCONFIRMED,
+            derived_from=factories.EvidenceFactory(summary="<b>origin</b>"),
+        ),
+    )
+    link(matrix["question"], item.derived_from)
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    assert (
+        "<script>alert" not in html
+        and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html
+    )
+    assert "<b>origin</b>" not in html and 'title="Repeats: &lt;b&gt;origin&lt;/b&gt;"' in html
+
+
 def test_the_question_page_links_to_the_matrix(client, analyst, matrix):
     html = page(client, analyst, reverse("questions:detail", args=[matrix["question"].pk]))
     assert reverse("questions:ach", args=[matrix["question"].pk]) in html

@@ -394,6 +394,30 @@ def test_the_ach_scores_of_a_non_recipient_count_only_what_they_see(world):
         assert (world.id("evidence", "red") in ids) == (viewer == "analyst")
 
 
+def test_a_questions_linked_items_are_the_visible_evidence_among_its_links(world):
+    """visible_linked_evidence (the ACH matrix's rows) takes shortcuts — the question's own
+    need-to-know grant, its links read first — and must answer exactly what visible_evidence
+    answers among the question's links, for every viewer and every question, including one
+    read only by its public TLP:GREEN grant (which opens none of its TLP:AMBER items)."""
+    from evidence.choices import Tlp
+    from evidence.models import Evidence
+    from questions.visibility import visible_evidence, visible_linked_evidence
+    from tests import factories
+
+    green = factories.QuestionFactory(title="Public", tlp=Tlp.GREEN)
+    for item in Evidence.objects.all():
+        green.evidence_links.create(evidence=item)
+    questions = [Question.objects.get(pk=pk) for pk in world.ids["question"].values()]
+    for question in [*questions, green]:
+        links = question.evidence_links.values("evidence_id")
+        for name, user in world.users.items():
+            if not hasattr(user, "is_authenticated"):
+                continue  # a team
+            expected = set(visible_evidence(user, among=links).values_list("pk", flat=True))
+            got = set(visible_linked_evidence(user, question).values_list("pk", flat=True))
+            assert got == expected, (name, question.title)
+
+
 def test_the_ach_page_shows_a_non_recipient_the_scores_of_what_they_see(world):
     pk = world.id("question", "amber")
     page = _body(signed_in(world, "bystander").get(reverse("questions:ach", args=[pk])))
