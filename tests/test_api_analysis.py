@@ -4,6 +4,7 @@ visibility (an outsider gets 404 or no hits), errors, and the ACH endpoint's que
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from django.db import connection
@@ -80,6 +81,20 @@ def test_it_answers_the_matrix_with_scores_diagnosticity_and_linchpins(analyst, 
         "ratings"
     ]
     assert len(body["ratings"]) == 4 and "withheld" not in body
+
+
+def test_the_matrix_answers_exactly_the_documented_shape(analyst, matrix):
+    """The view builds its answer as plain data; run through AchSerializer (what the OpenAPI
+    schema documents) it must come out unchanged: the same keys, nothing more, the same types."""
+    from questions.api.analysis import AchSerializer
+
+    echo = link(matrix["question"], factories.EvidenceFactory(derived_from=matrix["strong"]))
+    body = client_for(analyst).get(f"/api/questions/{matrix['question'].pk}/ach/").json()
+    assert json.loads(json.dumps(AchSerializer(body).data)) == body
+    assert list(body) == list(AchSerializer().fields)
+    assert list(body["evidence"][0]) == list(AchSerializer().fields["evidence"].child.fields)
+    ratings = [(r["evidence_id"], r["hypothesis_id"]) for r in body["ratings"]]
+    assert ratings == sorted(ratings) and len(ratings) == 4
 
 
 def test_it_names_the_item_a_repeated_report_originates_from(analyst, matrix):
