@@ -88,7 +88,7 @@ def test_the_matrix_answers_exactly_the_documented_shape(analyst, matrix):
     schema documents) it must come out unchanged: the same keys, nothing more, the same types."""
     from questions.api.analysis import AchSerializer
 
-    echo = link(matrix["question"], factories.EvidenceFactory(derived_from=matrix["strong"]))
+    link(matrix["question"], factories.EvidenceFactory(derived_from=matrix["strong"]))
     body = client_for(analyst).get(f"/api/questions/{matrix['question'].pk}/ach/").json()
     assert json.loads(json.dumps(AchSerializer(body).data)) == body
     assert list(body) == list(AchSerializer().fields)
