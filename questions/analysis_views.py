@@ -8,21 +8,19 @@ may not see is a 404).
 
 from __future__ import annotations
 
-import unicodedata
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.defaultfilters import truncatechars
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from evidence.choices import Corroboration
 from evidence.corroboration import origins
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
+from questions.ach_markup import joined, truncator, url_maker
 from questions.search import KINDS, Hit, search
 from questions.templatetags.iqtrack_ui import ach_label, grading_badge
 from questions.timeline import case_questions, timeline
@@ -42,10 +40,9 @@ def _question(request: HttpRequest, pk: int):
 # ---------------------------------------------------------------------------------------------
 # ACH matrix
 # ---------------------------------------------------------------------------------------------
-# The rows are drawn here, not in the template: a 20 × 300 matrix is 6,000 cells, and the template
-# engine spent most of a second on them (bench/RESULTS.md). A cell is one of a few strings (its
-# column's number and its rating), each formatted once; a row is one format_html, which escapes
-# every value it is given, as the template did.
+# The rows are drawn here, not in the template (questions/ach_markup.py says why): a cell is one
+# of a few strings (its column's number and its rating), each formatted once; a row is one
+# format_html, which escapes every value it is given, as the template did.
 _ROW = (
     '<tr class="{}">'
     '<th scope="row"><a href="{}">{}</a><div class="meta">\n{}\n</div></th>'
@@ -59,12 +56,6 @@ _LINCHPIN = format_html(
 )
 
 
-def _joined(parts: list[SafeString], separator: str = "") -> SafeString:
-    """Join HTML that is safe already without escaping it again. Only for the parts made here
-    (by format_html, or `_cell`, which uses it)."""
-    return mark_safe(separator.join(parts))  # noqa: S308 — every part is escaped HTML already
-
-
 def _cell(column: int, rating: str) -> SafeString:
     return format_html(
         '<td class="heat heat-{}"><span class="visually-hidden">H{}: </span>{}</td>',
@@ -72,35 +63,6 @@ def _cell(column: int, rating: str) -> SafeString:
         column,
         ach_label(rating),
     )
-
-
-def _truncator(length: int):
-    """`text → text|truncatechars:length`, the same string, without the filter's loop over each
-    character for the usual text — none of its first `length + 1` characters (after NFC) is a
-    combining one, so the filter would keep a fixed number of them and add its ending. That number
-    and ending (translated) are read off the filter once, from a probe of the same shape."""
-    probe_char = "\x01"
-    probe = truncatechars(probe_char * (length + 1), length)
-    kept = probe.count(probe_char)
-    before, after = probe.split(probe_char * kept) if kept else ("", probe)
-
-    def truncated(text: str) -> str:
-        text = unicodedata.normalize("NFC", text)
-        if len(text) <= length:
-            return text
-        if any(map(unicodedata.combining, text[: length + 1])):
-            return truncatechars(text, length)
-        return f"{before}{text[:kept]}{after}"
-
-    return truncated
-
-
-def _url_maker(name: str):
-    """`pk → reverse(name, args=[pk])` for a route whose only argument is an int, reversed once:
-    reversing it for each of 300 rows cost more than drawing them."""
-    marker = "9" * 18
-    head, tail = reverse(name, args=[int(marker)]).split(marker)
-    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 _CORROBORATION_LABELS = dict(Corroboration.choices)
@@ -128,7 +90,7 @@ def _row_meta(evidence, *, grading: SafeString, weak: bool, linchpin: bool, repe
         )
     if happened := evidence.happened_display:
         parts.append(format_html("<span>{}</span>", happened))
-    return _joined(parts, "\n")
+    return joined(parts, "\n")
 
 
 def ach_rows(matrix: Matrix) -> list[SafeString]:
@@ -142,8 +104,8 @@ def ach_rows(matrix: Matrix) -> list[SafeString]:
     gradings: dict[str, SafeString] = {}  # Admiralty code → its badge
     linchpins = set(matrix.scoring.linchpins)
     ratings = matrix.ratings
-    evidence_url = _url_maker("evidence:detail")
-    summary_of = _truncator(110)
+    evidence_url = url_maker("evidence:detail")
+    summary_of = truncator(110)
     rows = []
     for evidence in matrix.evidence:
         origin = origin_of.get(evidence.id, evidence.id)
@@ -173,7 +135,7 @@ def ach_rows(matrix: Matrix) -> list[SafeString]:
                 evidence_url(evidence.id),
                 summary_of(evidence.summary),
                 meta,
-                _joined(row_cells),
+                joined(row_cells),
                 diagnosticity or _NO_DIAGNOSTIC_VALUE,
             )
         )

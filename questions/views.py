@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -27,6 +27,7 @@ from accounts.models import Team
 from evidence.models import Evidence
 from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
+from questions.ach_markup import RatingCells, url_maker
 from questions.choices import Action, AssessmentState, Status
 from questions.comments import add_comment
 from questions.diff import compare_fields
@@ -52,6 +53,7 @@ from questions.tradecraft import Report, check_assessment
 from questions.visibility import (
     visible_assessments,
     visible_evidence,
+    visible_linked_evidence,
     visible_questions,
     visible_teams,
 )
@@ -210,38 +212,35 @@ def _linked_evidence(question: Question, user):
 
 
 def _ach_rows(question: Question, user, *, editable: bool):
-    """The ACH matrix: one row per visible linked item, its ratings, and a form when editable."""
+    """The ACH matrix: one row per visible linked item, its ratings, and — when editable — a
+    rating select per cell, drawn from plain data (questions/ach_markup.py: a RatingForm per row
+    cost seconds for a 20 × 300 matrix); RatingForm reads what the selects post (evidence_rate)."""
     hypotheses = list(question.hypotheses.all())
-    links = (
-        EvidenceLink.objects.filter(
-            question=question,
-            evidence__in=visible_evidence(user, among=question.evidence_links.values("evidence")),
-        )
-        .select_related("evidence__source")
-        .prefetch_related(
-            Prefetch(
-                "evidence__ratings",
-                queryset=HypothesisRating.objects.filter(hypothesis__question=question),
-            )
-        )
-    )
+    links = EvidenceLink.objects.filter(
+        question=question, evidence__in=visible_linked_evidence(user, question)
+    ).select_related("evidence__source")
+    ratings: dict[int, dict[int, str]] = {}
+    for evidence_id, hypothesis_id, rating in (
+        HypothesisRating.objects.filter(hypothesis__question=question)
+        .order_by()
+        .values_list("evidence_id", "hypothesis_id", "rating")
+    ):
+        ratings.setdefault(evidence_id, {})[hypothesis_id] = rating
+    cells = RatingCells(hypotheses)
+    rate_url = url_maker("questions:rate", question.pk)
     rows = []
     for link in links:
-        current = {r.hypothesis_id: r.rating for r in link.evidence.ratings.all()}
-        form = None
-        if editable:
-            form = RatingForm(
-                hypotheses=hypotheses,
-                current=current,
-                form_id=f"rate-{link.evidence_id}",
-                prefix=f"e{link.evidence_id}",
-            )
+        current = ratings.get(link.evidence_id, {})
         rows.append(
             {
                 "link": link,
                 "evidence": link.evidence,
-                "cells": [current.get(h.pk, "") for h in hypotheses],
-                "form": form,
+                "cells": (
+                    cells.selects(link.evidence_id, link.evidence.summary, current)
+                    if editable
+                    else cells.words(current)
+                ),
+                "rate_url": rate_url(link.evidence_id) if editable else "",
             }
         )
     return hypotheses, rows

@@ -158,9 +158,9 @@ def test_it_flags_an_item_that_repeats_another(client, analyst, matrix):
 def test_each_rows_summary_is_cut_as_truncatechars_cuts_it(text):
     from django.template.defaultfilters import truncatechars
 
-    from questions.analysis_views import _truncator
+    from questions.ach_markup import truncator
 
-    assert _truncator(110)(text) == truncatechars(text, 110)
+    assert truncator(110)(text) == truncatechars(text, 110)
 
 
 def test_the_matrix_escapes_what_it_shows(client, analyst, matrix):
@@ -180,6 +180,32 @@ def test_the_matrix_escapes_what_it_shows(client, analyst, matrix):
         and "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in html
     )
     assert "<b>origin</b>" not in html and 'title="Repeats: &lt;b&gt;origin&lt;/b&gt;"' in html
+
+
+@pytest.mark.parametrize("rating", ["", *AchRating.values])
+def test_the_question_pages_rating_selects_are_ratingforms_fields(matrix, rating):
+    """The question page draws each row's selects from plain data (questions/ach_markup.py);
+    they must be what RatingForm, which reads what they post, would draw — label included."""
+    from django.template.defaultfilters import truncatechars
+    from django.utils.html import escape
+
+    from questions.ach_markup import RatingCells
+    from questions.forms import RatingForm
+
+    hypotheses = [matrix["h1"], matrix["h2"]]
+    hypotheses[0].title = 'Supplied <directly> & "openly"'
+    item = factories.EvidenceFactory(summary="A <long> & winding report " * 5)
+    current = {matrix["h1"].pk: rating}
+    form = RatingForm(
+        hypotheses=hypotheses, current=current, form_id=f"rate-{item.pk}", prefix=f"e{item.pk}"
+    )
+    by_form = "\n".join(
+        f'<td><label class="visually-hidden" for="{field.id_for_label}">Rating against '
+        f"“{escape(field.label)}” for “{escape(truncatechars(item.summary, 60))}”</label>"
+        f"{field}</td>"
+        for field in form
+    )
+    assert RatingCells(hypotheses).selects(item.pk, item.summary, current) == by_form
 
 
 def test_the_question_page_links_to_the_matrix(client, analyst, matrix):

@@ -1,0 +1,112 @@
+"""The ACH matrix's rows as HTML, built in Python for the pages that show it (the heatmap,
+questions/analysis_views.py; the rating selects on the question page, questions/views.py).
+
+A 20 × 300 matrix is 6,000 cells. Through the template engine — a loop per cell, a form field
+per cell on the question page — they cost most of a second (bench/RESULTS.md); here a cell is one
+of a few strings formatted once (its column and its rating), or a short concatenation of pieces
+escaped once per row and per column. The markup is the templates' and the forms' own, character
+for character where tests compare them (tests/test_pages_analysis.py).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django.template.defaultfilters import truncatechars
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+
+from questions.choices import AchRating
+from questions.templatetags.iqtrack_ui import ach_label
+
+
+def joined(parts: list[SafeString], separator: str = "") -> SafeString:
+    """Join HTML that is safe already without escaping it again. Only for parts made in this
+    module or by format_html."""
+    return mark_safe(separator.join(parts))  # noqa: S308 — every part is escaped HTML already
+
+
+def url_maker(name: str, *fixed: int):
+    """`pk → reverse(name, args=[*fixed, pk])` for a route whose arguments are ints, reversed
+    once: reversing it for each of 300 rows cost more than drawing them."""
+    marker = "9" * 18
+    head, tail = reverse(name, args=[*fixed, int(marker)]).split(marker)
+    return lambda pk: f"{head}{int(pk)}{tail}"
+
+
+def truncator(length: int):
+    """`text → text|truncatechars:length`, the same string, without the filter's loop over each
+    character for the usual text — none of its first `length + 1` characters (after NFC) is a
+    combining one, so the filter would keep a fixed number of them and add its ending. That number
+    and ending (translated) are read off the filter once, from a probe of the same shape."""
+    probe_char = "\x01"
+    probe = truncatechars(probe_char * (length + 1), length)
+    kept = probe.count(probe_char)
+    before, after = probe.split(probe_char * kept) if kept else ("", probe)
+
+    def truncated(text: str) -> str:
+        text = unicodedata.normalize("NFC", text)
+        if len(text) <= length:
+            return text
+        if any(map(unicodedata.combining, text[: length + 1])):
+            return truncatechars(text, length)
+        return f"{before}{text[:kept]}{after}"
+
+    return truncated
+
+
+# ---------------------------------------------------------------------------------------------
+# The question page's matrix: a rating select per cell (RatingForm's fields, rendered by hand)
+# ---------------------------------------------------------------------------------------------
+_RATING_CHOICES = [("", "Not rated"), *AchRating.choices]
+
+
+def _options(selected: str) -> str:
+    """The options of RatingForm's select with `selected` chosen, as Django's Select draws them."""
+    return "\n" + "".join(
+        f'  <option value="{escape(value)}"{" selected" if value == selected else ""}>'
+        f"{escape(label)}</option>\n\n"
+        for value, label in _RATING_CHOICES
+    )
+
+
+class RatingCells:
+    """The cells of the question page's matrix for one question's hypotheses (display order):
+    a select per hypothesis belonging to the row's form (`rate-<item id>`), named as RatingForm
+    with the prefix `e<item id>` names its fields; or, for a reader who may not rate, the rating
+    word."""
+
+    def __init__(self, hypotheses) -> None:
+        self.hypotheses = [(h.pk, escape(h.title)) for h in hypotheses]
+        self.options = {value: _options(value) for value, _ in _RATING_CHOICES}
+        self.summary = truncator(60)
+        self.readonly = {
+            value: format_html('<td class="rating-{}">{}</td>', value, ach_label(value))
+            for value, _ in _RATING_CHOICES
+        }
+
+    def selects(self, evidence_id: int, summary: str, current: dict[int, str]) -> SafeString:
+        evidence_id = int(evidence_id)
+        summary = escape(self.summary(summary))
+        cells = []
+        for hypothesis_id, title in self.hypotheses:
+            name = f"e{evidence_id}-h{int(hypothesis_id)}"
+            rating = current.get(hypothesis_id, "")
+            options = self.options.get(rating) or _options(rating)
+            cells.append(
+                f'<td><label class="visually-hidden" for="id_{name}">Rating against “{title}” '
+                f'for “{summary}”</label><select name="{name}" form="rate-{evidence_id}" '
+                f'id="id_{name}">{options}</select></td>'
+            )
+        return mark_safe("\n".join(cells))  # noqa: S308 — ids are ints, the texts escaped above
+
+    def words(self, current: dict[int, str]) -> SafeString:
+        cells = []
+        for hypothesis_id, _ in self.hypotheses:
+            rating = current.get(hypothesis_id, "")
+            cell = self.readonly.get(rating)
+            if cell is None:
+                cell = format_html('<td class="rating-{}">{}</td>', rating, ach_label(rating))
+            cells.append(cell)
+        return joined(cells)
