@@ -21,6 +21,7 @@ Thresholds are per team (TeamReminderPolicy) with the defaults in notifications.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -216,22 +217,28 @@ def due_candidates(now: datetime) -> list[Candidate]:
 @dataclass(frozen=True)
 class SweepResult:
     due: int
-    delivered: int
-    emailed: int
+    delivered: int  # notifications whose email goes out now
+    emailed: int  # emails this sweep sent (at most settings.REMINDER_EMAIL_BATCH)
+    emails_left: int = 0  # emails still waiting, for the chained tasks (notifications.tasks)
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Record what is due, deliver every claimable record, send the emails waiting to go out.
+    """Record what is due, deliver every claimable record in-app, send a batch of the emails
+    waiting to go out (the rest is for the tasks chained after the sweep).
 
     Safe to run twice, or in two workers at once: keys are recorded once, and each record is
-    delivered only by the sweep that claimed it.
+    delivered only by the sweep that recorded or claimed it.
     """
     now = now or timezone.now()
-    due = record(due_candidates(now), now)  # 1. record before anything is sent
-    token = claim(now)  # 2. claim unsent records (also those a dead worker left claimed)
-    notifications = delivery.deliver_claimed(token, now) if token else []  # 3. deliver in-app
-    emailed = delivery.send_pending_emails(now)  # 4. email, including earlier leftovers
-    return SweepResult(due=due, delivered=len(notifications), emailed=emailed)
+    token = uuid.uuid4()
+    # 1. Record before anything is sent; what this sweep records is claimed by it.
+    due = record(due_candidates(now), now, token)
+    # 2. Claim, under the same token, unsent records left over (a dead worker's, once its
+    #    lease ran out).
+    claim(now, token=token)
+    notifications = delivery.deliver_claimed(token, now)  # 3. deliver in-app
+    emailed, left = delivery.send_email_batch(now)  # 4. email, including earlier leftovers
+    return SweepResult(due=due, delivered=len(notifications), emailed=emailed, emails_left=left)
 
 
 @dataclass(frozen=True)

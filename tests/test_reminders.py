@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import Role
 from accounts.models import role_group
-from notifications import reminders
-from notifications.choices import Kind, ReminderState
+from notifications import delivery, reminders
+from notifications.choices import EmailState, Kind, ReminderState
 from notifications.models import Notification, Reminder, TeamReminderPolicy
 from notifications.outbox import Candidate, record
 from questions.choices import Action, Status
@@ -324,8 +324,9 @@ def build_due_questions(n: int, team, analyst, reviewer, lead) -> None:
 
 
 def test_the_sweep_makes_as_many_queries_for_1000_questions_as_for_10(
-    clock, crew, lead, analyst, reviewer
+    clock, crew, lead, analyst, reviewer, settings
 ):
+    settings.REMINDER_EMAIL_BATCH = 500
     counts = {}
     for n in (10, 1000):
         team = factories.TeamFactory(lead=lead)
@@ -335,11 +336,38 @@ def test_the_sweep_makes_as_many_queries_for_1000_questions_as_for_10(
             result = reminders.sweep(clock())
         counts[n] = len(queries)
         # Two notices per question (see build_due_questions), and the first round's questions
-        # bring nothing new the second time.
+        # bring nothing new the second time: all delivered in-app, emails by the batch.
         assert Notification.objects.count() - before == 2 * n
-        assert result.delivered == result.emailed == 2 * n
+        assert result.delivered == 2 * n
+        assert result.emailed == min(2 * n, 500)
+        assert result.emails_left == 2 * n - result.emailed
     assert counts[10] == counts[1000]
     assert counts[10] <= 30
+
+
+def test_a_backlog_of_emails_goes_out_in_batches_of_as_many_queries_each(
+    clock, crew, lead, analyst, reviewer, settings
+):
+    settings.REMINDER_EMAIL_BATCH = 300
+    build_due_questions(500, crew, analyst, reviewer, lead)
+    result = reminders.sweep(clock())
+    assert (result.delivered, result.emailed, result.emails_left) == (1000, 300, 700)
+    batches = []
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            sent, left = delivery.send_email_batch(clock())
+        batches.append((sent, left, len(queries)))
+        if not left:
+            break
+    assert [(sent, left) for sent, left, _ in batches] == [(300, 400), (300, 100), (100, 0)]
+    assert len({count for _, _, count in batches}) == 1
+    # Every email once, oldest first; none left behind.
+    assert len(mail.outbox) == 1000
+    assert len({(m.to[0], m.subject, m.body) for m in mail.outbox}) == len(
+        {(n.recipient.email, n.text) for n in Notification.objects.select_related("recipient")}
+    )
+    assert not Notification.objects.filter(email_state=EmailState.PENDING).exists()
+    assert delivery.send_email_batch(clock()) == (0, 0)
 
 
 def test_the_indexes_that_serve_the_sweep_exist():
