@@ -158,11 +158,23 @@ def last_activity() -> Greatest:
     )
 
 
+def quiet_since(moment: datetime) -> Q:
+    """No activity since `moment`. The question's own columns are bounds of last_activity() (it
+    is their GREATEST with the rest), so they are stated too: PostgreSQL checks them first and
+    looks up the latest link, hypothesis, rating and assessment only for questions that
+    are not busy anyway — not for every question in analysis."""
+    return (
+        Q(updated_at__lte=moment)
+        & (Q(status_changed_at__isnull=True) | Q(status_changed_at__lte=moment))
+        & Q(last__lte=moment)
+    )
+
+
 def stale(now: datetime, teams: Policies) -> list[Candidate]:
     rows = (
         Question.objects.filter(status=Status.IN_ANALYSIS, assignee__isnull=False)
         .annotate(last=last_activity())
-        .filter(per_team("stale_days", teams, lambda d: Q(last__lte=now - d)))
+        .filter(per_team("stale_days", teams, lambda d: quiet_since(now - d)))
         .values_list("pk", "assignee_id", "team_id", "last")
     )
     candidates = []
