@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import Role
 from accounts.models import role_group
-from notifications import delivery, reminders
+from iqtrack.celery import app as celery_app
+from notifications import delivery, reminders, tasks
 from notifications.choices import EmailState, Kind, ReminderState
 from notifications.models import Notification, Reminder, TeamReminderPolicy
 from notifications.outbox import Candidate, record
@@ -368,6 +369,46 @@ def test_a_backlog_of_emails_goes_out_in_batches_of_as_many_queries_each(
     )
     assert not Notification.objects.filter(email_state=EmailState.PENDING).exists()
     assert delivery.send_email_batch(clock()) == (0, 0)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Queued tasks run at once, in this process (real workers: test_reminders_worker.py)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def due_soon_for(team, analyst, n: int) -> list[Question]:
+    questions = factories.QuestionFactory.create_batch(n, team=team)
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(
+        status=Status.ASSIGNED, assignee=analyst, due_at=NOW + timedelta(hours=1)
+    )
+    return questions
+
+
+def test_the_sweep_task_chains_the_email_backlog_until_every_email_is_out_once(
+    clock, crew, analyst, settings, eager_tasks
+):
+    settings.REMINDER_EMAIL_BATCH = 2
+    questions = due_soon_for(crew, analyst, 5)
+    clock()
+    result = tasks.sweep_reminders.apply().get()
+    assert (result["delivered"], result["emailed"], result["emails_left"]) == (5, 2, 3)
+    assert sorted(m.subject for m in mail.outbox) == sorted(
+        f"[iqtrack] Due soon: {q.title}" for q in questions
+    )
+    assert not Notification.objects.exclude(email_state=EmailState.SENT).exists()
+
+
+def test_the_command_sends_the_backlog_the_sweep_leaves(clock, crew, analyst, settings):
+    settings.REMINDER_EMAIL_BATCH = 2
+    due_soon_for(crew, analyst, 5)
+    clock()
+    out = StringIO()
+    call_command("reminders", stdout=out)
+    assert "5 due, 5 delivered, 5 emailed." in out.getvalue()
+    assert len(mail.outbox) == 5
 
 
 def test_the_indexes_that_serve_the_sweep_exist():
