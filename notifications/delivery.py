@@ -92,26 +92,28 @@ def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
     """
     with transaction.atomic():
         # The row locks keep a claimer whose lease expired meanwhile from delivering these too.
-        claimed = Reminder.objects.select_for_update(of=("self",)).filter(
-            claimed_by=token, state=ReminderState.RECORDED
-        )
+        claimed = Reminder.objects.filter(claimed_by=token, state=ReminderState.RECORDED)
         batch = list(
-            claimed.annotate(
-                seen=ExpressionWrapper(seen_by_recipient(), output_field=BooleanField())
-            ).values_list("pk", "kind", "question_id", "recipient_id", "period", "detail", "seen")
+            claimed.select_for_update(of=("self",))
+            .annotate(seen=ExpressionWrapper(seen_by_recipient(), output_field=BooleanField()))
+            .values_list(
+                "pk", "kind", "question_id", "recipient_id", "period", "detail", "seen", named=True
+            )
         )
         if not batch:
             return []
         # A notice names its question: only for someone who may (still) see it.
-        batch = [row for row in batch if row[-1]]
-        deliveries = deliveries_for((recipient, kind) for _, kind, _, recipient, *_ in batch)
-        batch = [row for row in batch if deliveries[(row[3], row[1])] != Delivery.OFF]
-        questions = Question.objects.filter(pk__in={row[2] for row in batch}).values_list(
-            "pk", "title", "due_at", "assignee_id", "reviewer_id"
-        )
-        questions = {pk: rest for pk, *rest in questions}
+        batch = [r for r in batch if r.seen]
+        deliveries = deliveries_for((r.recipient_id, r.kind) for r in batch)
+        batch = [r for r in batch if deliveries[(r.recipient_id, r.kind)] != Delivery.OFF]
+        questions = {
+            pk: rest
+            for pk, *rest in Question.objects.filter(
+                pk__in=claimed.values("question_id")
+            ).values_list("pk", "title", "due_at", "assignee_id", "reviewer_id")
+        }
         people = get_user_model().objects.in_bulk(
-            {row[3] for row in batch}
+            {r.recipient_id for r in batch}
             | {person for q in questions.values() for person in q[2:]} - {None}
         )
         names = {pk: messages.display_name(person) for pk, person in people.items()}
@@ -122,18 +124,17 @@ def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
         }
         texts: dict[tuple, str] = {}
         rows = []
-        for pk, kind, question_id, recipient_id, period, detail, _ in batch:
-            key = (kind, question_id, period if kind in messages.PERIOD_IN_TEXT else "", detail)
+        for r in batch:
+            period = r.period if r.kind in messages.PERIOD_IN_TEXT else ""
+            key = (r.kind, r.question_id, period, r.detail)
             if key not in texts:
-                texts[key] = messages.words(kind, about[question_id], period, detail)
-            state = _email_state(people[recipient_id], deliveries[(recipient_id, kind)])
-            rows.append((recipient_id, kind, question_id, pk, texts[key], now, state, 0))
+                texts[key] = messages.words(r.kind, about[r.question_id], r.period, r.detail)
+            state = _email_state(people[r.recipient_id], deliveries[(r.recipient_id, r.kind)])
+            rows.append((r.recipient_id, r.kind, r.question_id, r.pk, texts[key], now, state, 0))
         created = insert_rows(
             Notification, NOTIFICATION_FIELDS, rows, returning=("id", "email_state")
         )
-        Reminder.objects.filter(claimed_by=token, state=ReminderState.RECORDED).update(
-            state=ReminderState.SENT, sent_at=now
-        )
+        claimed.update(state=ReminderState.SENT, sent_at=now)
     return [pk for pk, state in created if state == EmailState.PENDING]
 
 
