@@ -96,6 +96,7 @@ def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
         batch = list(
             claimed.select_for_update(of=("self",))
             .annotate(seen=ExpressionWrapper(seen_by_recipient(), output_field=BooleanField()))
+            .order_by()
             .values_list(
                 "pk", "kind", "question_id", "recipient_id", "period", "detail", "seen", named=True
             )
@@ -108,9 +109,9 @@ def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
         batch = [r for r in batch if deliveries[(r.recipient_id, r.kind)] != Delivery.OFF]
         questions = {
             pk: rest
-            for pk, *rest in Question.objects.filter(
-                pk__in=claimed.values("question_id")
-            ).values_list("pk", "title", "due_at", "assignee_id", "reviewer_id")
+            for pk, *rest in Question.objects.filter(pk__in=claimed.values("question_id"))
+            .order_by()
+            .values_list("pk", "title", "due_at", "assignee_id", "reviewer_id")
         }
         people = get_user_model().objects.in_bulk(
             {r.recipient_id for r in batch}

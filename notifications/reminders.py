@@ -79,10 +79,13 @@ def per_team(name: str, teams: Policies, condition: Callable[[timedelta], Q]) ->
 # ---------------------------------------------------------------------------------------------
 # One query per kind
 # ---------------------------------------------------------------------------------------------
+# Each unordered (order_by()): the models' default orders would cost sorts and joins, and the
+# order of what is due does not matter.
 def due_soon(now: datetime, teams: Policies) -> list[Candidate]:
     rows = (
         Question.objects.filter(status__in=WITH_ANALYST, assignee__isnull=False, due_at__gt=now)
         .filter(per_team("due_soon_hours", teams, lambda d: Q(due_at__lte=now + d)))
+        .order_by()
         .values_list("pk", "assignee_id", "due_at")
     )
     return [Candidate(Kind.DUE_SOON, pk, analyst, iso(due)) for pk, analyst, due in rows]
@@ -90,9 +93,11 @@ def due_soon(now: datetime, teams: Policies) -> list[Candidate]:
 
 def overdue(now: datetime, teams: Policies) -> list[Candidate]:
     today = timezone.localdate(now).isoformat()
-    rows = Question.objects.filter(
-        status__in=WITH_ANALYST, assignee__isnull=False, due_at__lte=now
-    ).values_list("pk", "assignee_id")
+    rows = (
+        Question.objects.filter(status__in=WITH_ANALYST, assignee__isnull=False, due_at__lte=now)
+        .order_by()
+        .values_list("pk", "assignee_id")
+    )
     return [Candidate(Kind.OVERDUE, pk, analyst, today) for pk, analyst in rows]
 
 
@@ -100,6 +105,7 @@ def overdue_escalation(now: datetime, teams: Policies) -> list[Candidate]:
     rows = (
         Question.objects.filter(status__in=UNFINISHED, team__lead__isnull=False)
         .filter(per_team("overdue_escalation_days", teams, lambda d: Q(due_at__lte=now - d)))
+        .order_by()
         .values_list("pk", "team__lead_id", "due_at")
     )
     return [Candidate(Kind.OVERDUE_ESCALATION, pk, lead, iso(due)) for pk, lead, due in rows]
@@ -111,6 +117,7 @@ def _in_review_since(now: datetime, teams: Policies, threshold: str, recipient: 
         .exclude(**{f"{recipient}__isnull": True})
         .annotate(since=Coalesce("status_changed_at", "updated_at"))
         .filter(per_team(threshold, teams, lambda d: Q(since__lte=now - d)))
+        .order_by()
         .values_list("pk", recipient, "since")
     )
 
@@ -130,6 +137,7 @@ def unassigned(now: datetime, teams: Policies) -> list[Candidate]:
         Question.objects.filter(status=Status.OPEN, assignee__isnull=True, team__lead__isnull=False)
         .annotate(since=Coalesce("status_changed_at", "created_at"))
         .filter(per_team("unassigned_days", teams, lambda d: Q(since__lte=now - d)))
+        .order_by()
         .values_list("pk", "team__lead_id", "since")
     )
     return [Candidate(Kind.UNASSIGNED, pk, lead, iso(since)) for pk, lead, since in rows]
@@ -175,6 +183,7 @@ def stale(now: datetime, teams: Policies) -> list[Candidate]:
         Question.objects.filter(status=Status.IN_ANALYSIS, assignee__isnull=False)
         .annotate(last=last_activity())
         .filter(per_team("stale_days", teams, lambda d: quiet_since(now - d)))
+        .order_by()
         .values_list("pk", "assignee_id", "team_id", "last")
     )
     candidates = []
@@ -195,6 +204,7 @@ def new_evidence(now: datetime, teams: Policies) -> list[Candidate]:
         EvidenceLink.objects.filter(question__status=Status.ASSESSED)
         .annotate(assessed_at=Coalesce("question__status_changed_at", "question__updated_at"))
         .filter(~Exists(already), created_at__gt=F("assessed_at"))
+        .order_by()  # EvidenceLink's default order would join every evidence item, for nothing
         .values_list("pk", "question_id", "question__assignee_id", "question__team__lead_id")
     )
     return [
