@@ -191,6 +191,9 @@ if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
 REMINDER_CLAIM_SECONDS = env.int("REMINDER_CLAIM_SECONDS", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 if REMINDER_CLAIM_SECONDS <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured("REMINDER_CLAIM_SECONDS must be greater than CELERY_TASK_TIME_LIMIT")
+# Emails sent per task run (the sweep, then one chained task per batch until none wait): keeps
+# each run short whatever the backlog and the mail server's pace (docs/reminders.md).
+REMINDER_EMAIL_BATCH = env.int("REMINDER_EMAIL_BATCH", 1000, minimum=1)
 from iqtrack.schedule import periodic  # noqa: E402 (kept inside the Celery section)
 
 # The periodic schedule, in one place (why not django-celery-beat: docs/reminders.md). Cron

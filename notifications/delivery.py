@@ -14,16 +14,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
 from notifications import messages
+from notifications.bulk import insert_rows
 from notifications.choices import DEFAULT_DELIVERY, Delivery, EmailState, ReminderState
 from notifications.models import Notification, NotificationPreference, Reminder
 from notifications.outbox import claim_lease
+from questions.models import Question
 from questions.visibility import seen_by_recipient, visible_notifications
 
 # After this many failed attempts an email is given up (the in-app notification stays).
@@ -63,70 +66,105 @@ def _email_state(recipient, delivery: str) -> str:
 # ---------------------------------------------------------------------------------------------
 # In-app delivery of claimed records
 # ---------------------------------------------------------------------------------------------
+NOTIFICATION_FIELDS = (
+    "recipient_id",
+    "kind",
+    "question_id",
+    "reminder_id",
+    "text",
+    "created_at",
+    "email_state",
+    "email_attempts",
+)
+
+
 def deliver_claimed(token: uuid.UUID, now: datetime) -> list[int]:
     """Create the notifications for the records claimed under `token` and mark them sent.
 
     Returns the ids of the notifications whose email is to go out now. Records of people who
-    chose "off", or who are no longer active, are marked sent without a notification.
+    chose "off", who are no longer active or who may no longer see the question are marked sent
+    without a notification.
+
+    Set-based, in a fixed number of queries whatever the batch: the records with their
+    visibility (one pass, questions.visibility.seen_by_recipient), the preferences, the
+    questions and the people they name, one insert and one update. Words are composed once per
+    question and kind (and period, for the kinds that quote it), not per recipient.
     """
     with transaction.atomic():
         # The row locks keep a claimer whose lease expired meanwhile from delivering these too.
+        claimed = Reminder.objects.filter(claimed_by=token, state=ReminderState.RECORDED)
         batch = list(
-            Reminder.objects.select_for_update(of=("self",))
-            .filter(claimed_by=token, state=ReminderState.RECORDED)
-            .select_related(
-                "recipient", "question__team", "question__assignee", "question__reviewer"
+            claimed.select_for_update(of=("self",))
+            .annotate(seen=ExpressionWrapper(seen_by_recipient(), output_field=BooleanField()))
+            .order_by()
+            .values_list(
+                "pk", "kind", "question_id", "recipient_id", "period", "detail", "seen", named=True
             )
         )
         if not batch:
             return []
-        deliveries = deliveries_for((r.recipient_id, r.kind) for r in batch)
         # A notice names its question: only for someone who may (still) see it.
-        seeing = set(
-            Reminder.objects.filter(pk__in=[r.pk for r in batch])
-            .filter(seen_by_recipient(r.recipient for r in batch))
-            .values_list("pk", flat=True)
+        batch = [r for r in batch if r.seen]
+        deliveries = deliveries_for((r.recipient_id, r.kind) for r in batch)
+        batch = [r for r in batch if deliveries[(r.recipient_id, r.kind)] != Delivery.OFF]
+        questions = {
+            pk: rest
+            for pk, *rest in Question.objects.filter(pk__in=claimed.values("question_id"))
+            .order_by()
+            .values_list("pk", "title", "due_at", "assignee_id", "reviewer_id")
+        }
+        people = get_user_model().objects.in_bulk(
+            {r.recipient_id for r in batch}
+            | {person for q in questions.values() for person in q[2:]} - {None}
         )
-        notifications = [
-            Notification(
-                recipient=r.recipient,
-                kind=r.kind,
-                question=r.question,
-                reminder=r,
-                text=messages.notice_text(r),
-                created_at=now,
-                email_state=_email_state(r.recipient, deliveries[(r.recipient_id, r.kind)]),
-            )
-            for r in batch
-            if r.recipient.is_active
-            and r.pk in seeing
-            and deliveries[(r.recipient_id, r.kind)] != Delivery.OFF
-        ]
-        Notification.objects.bulk_create(notifications)
-        Reminder.objects.filter(claimed_by=token, state=ReminderState.RECORDED).update(
-            state=ReminderState.SENT, sent_at=now
+        names = {pk: messages.display_name(person) for pk, person in people.items()}
+        names[None] = messages.display_name(None)
+        about = {
+            pk: messages.About(title, due_at, names[analyst], names[reviewer])
+            for pk, (title, due_at, analyst, reviewer) in questions.items()
+        }
+        texts: dict[tuple, str] = {}
+        rows = []
+        for r in batch:
+            period = r.period if r.kind in messages.PERIOD_IN_TEXT else ""
+            key = (r.kind, r.question_id, period, r.detail)
+            if key not in texts:
+                texts[key] = messages.words(r.kind, about[r.question_id], r.period, r.detail)
+            state = _email_state(people[r.recipient_id], deliveries[(r.recipient_id, r.kind)])
+            rows.append((r.recipient_id, r.kind, r.question_id, r.pk, texts[key], now, state, 0))
+        created = insert_rows(
+            Notification, NOTIFICATION_FIELDS, rows, returning=("id", "email_state")
         )
-    return [n.pk for n in notifications if n.email_state == EmailState.PENDING]
+        claimed.update(state=ReminderState.SENT, sent_at=now)
+    return [pk for pk, state in created if state == EmailState.PENDING]
 
 
 # ---------------------------------------------------------------------------------------------
-# Email: immediate and daily digest, each under its own claim
+# Email: immediate (in batches) and daily digest, each under its own claim
 # ---------------------------------------------------------------------------------------------
-def _claim_emails(state: str, now: datetime, ids: Iterable[int] | None = None) -> uuid.UUID | None:
-    token = uuid.uuid4()
-    waiting = Notification.objects.filter(email_state=state).filter(
+def _waiting(state: str, now: datetime) -> QuerySet[Notification]:
+    return Notification.objects.filter(email_state=state).filter(
         Q(email_claimed_by__isnull=True) | Q(email_claimed_at__lt=now - claim_lease())
     )
+
+
+def _claim_emails(
+    state: str, now: datetime, ids: Iterable[int] | None = None, limit: int | None = None
+) -> uuid.UUID | None:
+    token = uuid.uuid4()
+    waiting = _waiting(state, now)
     if ids is not None:
         waiting = waiting.filter(pk__in=list(ids))
+    if limit is not None:
+        # The oldest first. The outer conditions are re-checked on rows another claimer just
+        # took, so two claimers never share one; the loser of a race just claims fewer.
+        waiting = waiting.filter(pk__in=waiting.order_by("pk").values("pk")[:limit])
     claimed = waiting.update(email_claimed_by=token, email_claimed_at=now)
     if not claimed:
         return None
     # Between the notice and its email a marking may have changed: no email about a question
     # its recipient may no longer see (the inbox hides the notice too, questions.visibility).
-    mine = Notification.objects.filter(email_claimed_by=token)
-    recipients = get_user_model().objects.filter(pk__in=mine.values("recipient_id"))
-    mine.exclude(seen_by_recipient(recipients)).update(
+    Notification.objects.filter(email_claimed_by=token).exclude(seen_by_recipient()).update(
         email_state=EmailState.WITHHELD, email_claimed_by=None, email_claimed_at=None
     )
     return token
@@ -150,13 +188,16 @@ def _settle(
     )
 
 
-def send_pending_emails(now: datetime, ids: Iterable[int] | None = None) -> int:
-    """Email every notification waiting to go out now (or only `ids`). Returns how many went.
+def send_pending_emails(
+    now: datetime, ids: Iterable[int] | None = None, limit: int | None = None
+) -> int:
+    """Email the notifications waiting to go out now (only `ids`, and at most `limit`, oldest
+    first, when given), over one connection. Returns how many went.
 
     A failure stops the batch and is raised after the ones already sent are marked, so a
     retried task sends only what is still pending.
     """
-    token = _claim_emails(EmailState.PENDING, now, ids)
+    token = _claim_emails(EmailState.PENDING, now, ids, limit)
     if token is None:
         return 0
     batch = Notification.objects.filter(
@@ -170,6 +211,7 @@ def send_pending_emails(now: datetime, ids: Iterable[int] | None = None) -> int:
                 subject, body = messages.email_for(notification)
                 message = EmailMessage(subject, body, to=[notification.recipient.email])
                 try:
+                    # One message per call: a failure tells exactly which one did not go.
                     connection.send_messages([message])
                 except Exception:
                     failed.append(notification.pk)
@@ -178,6 +220,18 @@ def send_pending_emails(now: datetime, ids: Iterable[int] | None = None) -> int:
     finally:
         _settle(token, EmailState.PENDING, sent, failed, now)
     return len(sent)
+
+
+def emails_waiting(now: datetime) -> int:
+    """How many emails wait to go out now (not held under a live claim). One query."""
+    return _waiting(EmailState.PENDING, now).count()
+
+
+def send_email_batch(now: datetime) -> tuple[int, int]:
+    """One task run's share of the email outbox: up to settings.REMINDER_EMAIL_BATCH, oldest
+    first. Returns (sent, still waiting); the caller has the rest sent by another run."""
+    sent = send_pending_emails(now, limit=settings.REMINDER_EMAIL_BATCH)
+    return sent, emails_waiting(now)
 
 
 def send_digests(now: datetime) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -39,39 +40,81 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def notice_text(reminder: Reminder) -> str:
-    """What the recipient reads: what happened or is due, on which question, and why them.
+@dataclass(frozen=True)
+class About:
+    """What a notice's words say about its question: enough to word every kind."""
 
-    `reminder` is a Reminder (saved or not) with question, its team, assignee and reviewer loaded.
-    """
-    q = reminder.question
-    title = f"«{q.title}»"
-    detail = reminder.detail.strip()
-    texts = {
-        Kind.ASSIGNED: f"Assigned: {title} — analyst {_name(q.assignee)}, "
-        f"reviewer {_name(q.reviewer)}.",
-        Kind.SUBMITTED: f"Submitted for your review: {title}.",
-        Kind.RETURNED: f"Returned with comments: {title}.",
-        Kind.APPROVED: f"Approved: {title} is now assessed.",
-        Kind.REOPENED: f"Reopened: {title}.",
-        Kind.CLOSED: f"Closed: {title}.",
-        Kind.DUE_SOON: f"Due soon: {title} is due {when(q.due_at)}.",
-        Kind.OVERDUE: f"Overdue: {title} was due {when(q.due_at)}.",
-        Kind.OVERDUE_ESCALATION: f"Overdue, escalated to you as team lead: {title} was due "
-        f"{when(q.due_at)} (analyst: {_name(q.assignee)}).",
-        Kind.REVIEW_WAITING: f"Waiting for your review since {_since(reminder.period)}: {title}.",
-        Kind.REVIEW_ESCALATION: f"Review waiting since {_since(reminder.period)}, escalated to "
-        f"you as team lead: {title} (reviewer: {_name(q.reviewer)}).",
-        Kind.UNASSIGNED: f"No analyst yet: {title} has been open since {_since(reminder.period)}.",
-        Kind.STALE: f"Stale analysis: no new evidence or edit on {title} since "
-        f"{_since(reminder.period)}.",
-        Kind.NEW_EVIDENCE: f"New evidence on assessed question {title}: "
-        "the conclusion may need revisiting.",
-    }
-    text = texts[Kind(reminder.kind)]
+    title: str
+    due_at: datetime | None
+    analyst: str  # a display name, "nobody" when none
+    reviewer: str
+
+    @classmethod
+    def of(cls, question: Question) -> About:
+        return cls(
+            question.title, question.due_at, _name(question.assignee), _name(question.reviewer)
+        )
+
+
+# The kinds whose words quote the period (the moment it counts from); the others' words are the
+# same for every period, so a batch words them once per question (delivery.deliver_claimed).
+PERIOD_IN_TEXT = frozenset(
+    {Kind.REVIEW_WAITING, Kind.REVIEW_ESCALATION, Kind.UNASSIGNED, Kind.STALE}
+)
+
+
+def words(kind: str, about: About, period: str, detail: str) -> str:
+    """What the recipient reads: what happened or is due, on which question, and why them."""
+    title = f"«{about.title}»"
+    match Kind(kind):
+        case Kind.ASSIGNED:
+            text = f"Assigned: {title} — analyst {about.analyst}, reviewer {about.reviewer}."
+        case Kind.SUBMITTED:
+            text = f"Submitted for your review: {title}."
+        case Kind.RETURNED:
+            text = f"Returned with comments: {title}."
+        case Kind.APPROVED:
+            text = f"Approved: {title} is now assessed."
+        case Kind.REOPENED:
+            text = f"Reopened: {title}."
+        case Kind.CLOSED:
+            text = f"Closed: {title}."
+        case Kind.DUE_SOON:
+            text = f"Due soon: {title} is due {when(about.due_at)}."
+        case Kind.OVERDUE:
+            text = f"Overdue: {title} was due {when(about.due_at)}."
+        case Kind.OVERDUE_ESCALATION:
+            text = (
+                f"Overdue, escalated to you as team lead: {title} was due "
+                f"{when(about.due_at)} (analyst: {about.analyst})."
+            )
+        case Kind.REVIEW_WAITING:
+            text = f"Waiting for your review since {_since(period)}: {title}."
+        case Kind.REVIEW_ESCALATION:
+            text = (
+                f"Review waiting since {_since(period)}, escalated to you as team lead: "
+                f"{title} (reviewer: {about.reviewer})."
+            )
+        case Kind.UNASSIGNED:
+            text = f"No analyst yet: {title} has been open since {_since(period)}."
+        case Kind.STALE:
+            text = f"Stale analysis: no new evidence or edit on {title} since {_since(period)}."
+        case Kind.NEW_EVIDENCE:
+            text = f"New evidence on assessed question {title}: the conclusion may need revisiting."
+    detail = detail.strip()
     if detail:
         text += f"\n\nComment: {detail}"
     return text
+
+
+def notice_text(reminder: Reminder) -> str:
+    """The words of one notice. `reminder` is a Reminder (saved or not) with question, its
+    assignee and reviewer loaded."""
+    return words(reminder.kind, About.of(reminder.question), reminder.period, reminder.detail)
+
+
+def display_name(user) -> str:
+    return _name(user)
 
 
 def _withheld(question: Question) -> bool:

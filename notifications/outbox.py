@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q
 
+from notifications.bulk import insert_rows
 from notifications.choices import ReminderState
 from notifications.models import Reminder
 
@@ -41,26 +42,49 @@ def claim_lease() -> timedelta:
     return timedelta(seconds=settings.REMINDER_CLAIM_SECONDS)
 
 
-def record(candidates: Iterable[Candidate], now: datetime) -> int:
-    """Insert the keys not yet recorded, in one statement. Returns how many were offered."""
+def record(candidates: Iterable[Candidate], now: datetime, token: uuid.UUID | None = None) -> int:
+    """Insert the keys not yet recorded, in one statement. Returns how many were offered.
+
+    With `token`, what this call records is claimed under it at once: a record is inserted by
+    exactly one caller (the unique key), so it is that caller's to deliver — without a second
+    pass over every new row to claim it.
+    """
     unique = {c.key: c for c in candidates}
     if not unique:
         return 0
-    Reminder.objects.bulk_create(
+    insert_rows(
+        Reminder,
+        RECORD_FIELDS,
         [
-            Reminder(
-                kind=c.kind,
-                question_id=c.question_id,
-                recipient_id=c.recipient_id,
-                period=c.period,
-                detail=c.detail,
-                recorded_at=now,
+            (
+                c.kind,
+                c.question_id,
+                c.recipient_id,
+                c.period,
+                c.detail,
+                ReminderState.RECORDED,
+                now,
+                token,
+                now if token else None,
             )
             for c in unique.values()
         ],
         ignore_conflicts=True,
     )
     return len(unique)
+
+
+RECORD_FIELDS = (
+    "kind",
+    "question_id",
+    "recipient_id",
+    "period",
+    "detail",
+    "state",
+    "recorded_at",
+    "claimed_by",
+    "claimed_at",
+)
 
 
 def claimable(now: datetime) -> Q:
@@ -70,13 +94,16 @@ def claimable(now: datetime) -> Q:
     )
 
 
-def claim(now: datetime, within: Q | None = None) -> uuid.UUID | None:
+def claim(
+    now: datetime, within: Q | None = None, token: uuid.UUID | None = None
+) -> uuid.UUID | None:
     """Claim every claimable record (optionally only those matching `within`, which must filter
-    on the record's own columns so the database re-checks it under concurrency).
+    on the record's own columns so the database re-checks it under concurrency), under `token`
+    or a fresh one.
 
     Returns the token to deliver under, or None when there was nothing to claim.
     """
-    token = uuid.uuid4()
+    token = token or uuid.uuid4()
     records = Reminder.objects.filter(claimable(now))
     if within is not None:
         records = records.filter(within)

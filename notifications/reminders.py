@@ -21,6 +21,7 @@ Thresholds are per team (TeamReminderPolicy) with the defaults in notifications.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -78,10 +79,13 @@ def per_team(name: str, teams: Policies, condition: Callable[[timedelta], Q]) ->
 # ---------------------------------------------------------------------------------------------
 # One query per kind
 # ---------------------------------------------------------------------------------------------
+# Each unordered (order_by()): the models' default orders would cost sorts and joins, and the
+# order of what is due does not matter.
 def due_soon(now: datetime, teams: Policies) -> list[Candidate]:
     rows = (
         Question.objects.filter(status__in=WITH_ANALYST, assignee__isnull=False, due_at__gt=now)
         .filter(per_team("due_soon_hours", teams, lambda d: Q(due_at__lte=now + d)))
+        .order_by()
         .values_list("pk", "assignee_id", "due_at")
     )
     return [Candidate(Kind.DUE_SOON, pk, analyst, iso(due)) for pk, analyst, due in rows]
@@ -89,9 +93,11 @@ def due_soon(now: datetime, teams: Policies) -> list[Candidate]:
 
 def overdue(now: datetime, teams: Policies) -> list[Candidate]:
     today = timezone.localdate(now).isoformat()
-    rows = Question.objects.filter(
-        status__in=WITH_ANALYST, assignee__isnull=False, due_at__lte=now
-    ).values_list("pk", "assignee_id")
+    rows = (
+        Question.objects.filter(status__in=WITH_ANALYST, assignee__isnull=False, due_at__lte=now)
+        .order_by()
+        .values_list("pk", "assignee_id")
+    )
     return [Candidate(Kind.OVERDUE, pk, analyst, today) for pk, analyst in rows]
 
 
@@ -99,6 +105,7 @@ def overdue_escalation(now: datetime, teams: Policies) -> list[Candidate]:
     rows = (
         Question.objects.filter(status__in=UNFINISHED, team__lead__isnull=False)
         .filter(per_team("overdue_escalation_days", teams, lambda d: Q(due_at__lte=now - d)))
+        .order_by()
         .values_list("pk", "team__lead_id", "due_at")
     )
     return [Candidate(Kind.OVERDUE_ESCALATION, pk, lead, iso(due)) for pk, lead, due in rows]
@@ -110,6 +117,7 @@ def _in_review_since(now: datetime, teams: Policies, threshold: str, recipient: 
         .exclude(**{f"{recipient}__isnull": True})
         .annotate(since=Coalesce("status_changed_at", "updated_at"))
         .filter(per_team(threshold, teams, lambda d: Q(since__lte=now - d)))
+        .order_by()
         .values_list("pk", recipient, "since")
     )
 
@@ -129,6 +137,7 @@ def unassigned(now: datetime, teams: Policies) -> list[Candidate]:
         Question.objects.filter(status=Status.OPEN, assignee__isnull=True, team__lead__isnull=False)
         .annotate(since=Coalesce("status_changed_at", "created_at"))
         .filter(per_team("unassigned_days", teams, lambda d: Q(since__lte=now - d)))
+        .order_by()
         .values_list("pk", "team__lead_id", "since")
     )
     return [Candidate(Kind.UNASSIGNED, pk, lead, iso(since)) for pk, lead, since in rows]
@@ -157,11 +166,24 @@ def last_activity() -> Greatest:
     )
 
 
+def quiet_since(moment: datetime) -> Q:
+    """No activity since `moment`. The question's own columns are bounds of last_activity() (it
+    is their GREATEST with the rest), so they are stated too: PostgreSQL checks them first and
+    looks up the latest link, hypothesis, rating and assessment only for questions that
+    are not busy anyway — not for every question in analysis."""
+    return (
+        Q(updated_at__lte=moment)
+        & (Q(status_changed_at__isnull=True) | Q(status_changed_at__lte=moment))
+        & Q(last__lte=moment)
+    )
+
+
 def stale(now: datetime, teams: Policies) -> list[Candidate]:
     rows = (
         Question.objects.filter(status=Status.IN_ANALYSIS, assignee__isnull=False)
         .annotate(last=last_activity())
-        .filter(per_team("stale_days", teams, lambda d: Q(last__lte=now - d)))
+        .filter(per_team("stale_days", teams, lambda d: quiet_since(now - d)))
+        .order_by()
         .values_list("pk", "assignee_id", "team_id", "last")
     )
     candidates = []
@@ -182,6 +204,7 @@ def new_evidence(now: datetime, teams: Policies) -> list[Candidate]:
         EvidenceLink.objects.filter(question__status=Status.ASSESSED)
         .annotate(assessed_at=Coalesce("question__status_changed_at", "question__updated_at"))
         .filter(~Exists(already), created_at__gt=F("assessed_at"))
+        .order_by()  # EvidenceLink's default order would join every evidence item, for nothing
         .values_list("pk", "question_id", "question__assignee_id", "question__team__lead_id")
     )
     return [
@@ -216,22 +239,28 @@ def due_candidates(now: datetime) -> list[Candidate]:
 @dataclass(frozen=True)
 class SweepResult:
     due: int
-    delivered: int
-    emailed: int
+    delivered: int  # notifications whose email goes out now
+    emailed: int  # emails this sweep sent (at most settings.REMINDER_EMAIL_BATCH)
+    emails_left: int = 0  # emails still waiting, for the chained tasks (notifications.tasks)
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Record what is due, deliver every claimable record, send the emails waiting to go out.
+    """Record what is due, deliver every claimable record in-app, send a batch of the emails
+    waiting to go out (the rest is for the tasks chained after the sweep).
 
     Safe to run twice, or in two workers at once: keys are recorded once, and each record is
-    delivered only by the sweep that claimed it.
+    delivered only by the sweep that recorded or claimed it.
     """
     now = now or timezone.now()
-    due = record(due_candidates(now), now)  # 1. record before anything is sent
-    token = claim(now)  # 2. claim unsent records (also those a dead worker left claimed)
-    notifications = delivery.deliver_claimed(token, now) if token else []  # 3. deliver in-app
-    emailed = delivery.send_pending_emails(now)  # 4. email, including earlier leftovers
-    return SweepResult(due=due, delivered=len(notifications), emailed=emailed)
+    token = uuid.uuid4()
+    # 1. Record before anything is sent; what this sweep records is claimed by it.
+    due = record(due_candidates(now), now, token)
+    # 2. Claim, under the same token, unsent records left over (a dead worker's, once its
+    #    lease ran out).
+    claim(now, token=token)
+    notifications = delivery.deliver_claimed(token, now)  # 3. deliver in-app
+    emailed, left = delivery.send_email_batch(now)  # 4. email, including earlier leftovers
+    return SweepResult(due=due, delivered=len(notifications), emailed=emailed, emails_left=left)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,25 @@ RETRYING = {
 
 @shared_task(**RETRYING)
 def sweep_reminders() -> dict[str, int]:
-    """The periodic sweep (settings.CELERY_BEAT_SCHEDULE)."""
-    return asdict(reminders.sweep(timezone.now()))
+    """The periodic sweep (settings.CELERY_BEAT_SCHEDULE). It sends one batch of emails; a
+    larger backlog goes on in `send_email_backlog`, one batch per run."""
+    result = reminders.sweep(timezone.now())
+    if result.emails_left:
+        _queue(send_email_backlog, "the email backlog")
+    return asdict(result)
+
+
+@shared_task(**RETRYING)
+def send_email_backlog() -> int:
+    """One batch of the emails waiting to go out; queues the next run while more wait.
+
+    Runs racing each other share the work (each claims its own batch) and stop when nothing
+    is left; if the chain breaks (broker down, worker lost), the next sweep takes it up.
+    """
+    sent, left = delivery.send_email_batch(timezone.now())
+    if left:
+        _queue(send_email_backlog, "the email backlog")
+    return sent
 
 
 @shared_task(**RETRYING)
@@ -47,16 +64,16 @@ def queue_emails(notification_ids: list[int]) -> bool:
     With the broker down this fails fast and quietly: the emails stay pending in the database
     and the next sweep sends them.
     """
-    task = send_notification_emails
+    what = f"{len(notification_ids)} email(s)"
+    return _queue(send_notification_emails, what, notification_ids=notification_ids)
+
+
+def _queue(task, what: str, **kwargs) -> bool:
     try:
         # One connection attempt, no retries: never hold up the request that made the transition.
         with task.app.connection_for_write(transport_options={"max_retries": 0}) as connection:
-            task.apply_async(
-                kwargs={"notification_ids": notification_ids}, connection=connection, retry=False
-            )
+            task.apply_async(kwargs=kwargs, connection=connection, retry=False)
     except Exception:
-        logger.warning(
-            "Broker unavailable: %d email(s) left for the next sweep", len(notification_ids)
-        )
+        logger.warning("Broker unavailable: %s left for the next sweep", what)
         return False
     return True

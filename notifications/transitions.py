@@ -41,7 +41,7 @@ def transition_candidates(
         transitions = transitions.filter(created_at__gte=since)
     if transition_ids is not None:
         transitions = transitions.filter(pk__in=transition_ids)
-    rows = transitions.values_list(
+    rows = transitions.order_by().values_list(
         "pk",
         "action",
         "question_id",

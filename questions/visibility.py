@@ -37,6 +37,7 @@ from django.db.models import (
     BooleanField,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -300,16 +301,58 @@ def visible_events(user) -> QuerySet[Event]:
     return Event.objects.filter(Q(pk__in=with_visible) | ~Q(pk__in=with_any))
 
 
-def seen_by_recipient(
-    users: Iterable, *, recipient: str = "recipient", question: str = "question"
-) -> Q:
-    """Rows (notices) whose `recipient` may see their `question` — for a batch addressed to
-    several people, in one query: the notifications' check at delivery, since a marking or a
-    team may have changed between deciding on a notice and sending it."""
-    condition = Q(pk__in=[])
-    for user in {u.pk: u for u in users}.values():
-        condition |= Q(**{recipient: user.pk, f"{question}__in": visible_questions(user)})
-    return condition
+def seen_by_recipient(*, recipient: str = "recipient", question: str = "question") -> Q:
+    """Rows (notices) whose `recipient` may see their `question`: visible_questions(recipient)
+    contains question, for every row at once — the notifications' check at delivery and before
+    email, since a marking or a team may have changed between deciding on a notice and sending
+    it.
+
+    The same rules as visible_questions, written against the row's own recipient instead of one
+    known user, so a batch addressed to any number of people is checked in one pass with a few
+    index probes per row (a branch per recipient, each building that person's visible set, cost
+    the first sweep of the benchmark's backlog minutes). tests/test_delivery_visibility.py checks
+    that both say the same for every person and question of a planted world.
+    """
+    user = f"{recipient}_id"
+    q = question
+
+    def member_of(team: str) -> Q:
+        """The recipient belongs to or leads the team `team` (an expression on the row)."""
+        memberships = Team.members.through.objects.filter(
+            team_id=OuterRef(team), user_id=OuterRef(user)
+        )
+        return Q(**{f"{team}__lead_id": F(user)}) | Q(Exists(memberships))
+
+    def named() -> Exists:
+        """The question names the recipient as a TLP:RED recipient."""
+        return Exists(
+            Question.recipients.through.objects.filter(
+                question_id=OuterRef(f"{q}_id"), user_id=OuterRef(user)
+            )
+        )
+
+    # A TLP:AMBER question shared with a team the recipient belongs to or leads.
+    shared_with_mine = Exists(
+        Question.shared_with.through.objects.filter(question_id=OuterRef(f"{q}_id")).filter(
+            Q(team__lead_id=OuterRef(user)) | Q(team__members__id=OuterRef(user))
+        )
+    )
+    grants = (
+        member_of(f"{q}__team")
+        | Q(**{f"{q}__assignee_id": F(user)})
+        | Q(**{f"{q}__reviewer_id": F(user)})
+        | (Q(**{f"{q}__tlp": Tlp.AMBER}) & Q(shared_with_mine))
+        | (Q(**{f"{q}__tlp": Tlp.RED}) & Q(named()))
+    )
+    withheld = (Q(**{f"{q}__tlp": Tlp.RED}) & ~Q(named())) | (
+        Q(**{f"{q}__tlp": Tlp.AMBER_STRICT}) & ~member_of(f"{q}__team")
+    )
+    need_to_know = grants & ~withheld
+    return Q(**{f"{recipient}__is_active": True}) & (
+        Q(**{f"{recipient}__is_superuser": True})
+        | Q(**{f"{q}__tlp__in": SHAREABLE_TLP})
+        | need_to_know
+    )
 
 
 def visible_hypotheses(user) -> QuerySet[Hypothesis]:

@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import Role
 from accounts.models import role_group
-from notifications import reminders
-from notifications.choices import Kind, ReminderState
+from iqtrack.celery import app as celery_app
+from notifications import delivery, reminders, tasks
+from notifications.choices import EmailState, Kind, ReminderState
 from notifications.models import Notification, Reminder, TeamReminderPolicy
 from notifications.outbox import Candidate, record
 from questions.choices import Action, Status
@@ -324,8 +325,9 @@ def build_due_questions(n: int, team, analyst, reviewer, lead) -> None:
 
 
 def test_the_sweep_makes_as_many_queries_for_1000_questions_as_for_10(
-    clock, crew, lead, analyst, reviewer
+    clock, crew, lead, analyst, reviewer, settings
 ):
+    settings.REMINDER_EMAIL_BATCH = 500
     counts = {}
     for n in (10, 1000):
         team = factories.TeamFactory(lead=lead)
@@ -335,11 +337,78 @@ def test_the_sweep_makes_as_many_queries_for_1000_questions_as_for_10(
             result = reminders.sweep(clock())
         counts[n] = len(queries)
         # Two notices per question (see build_due_questions), and the first round's questions
-        # bring nothing new the second time.
+        # bring nothing new the second time: all delivered in-app, emails by the batch.
         assert Notification.objects.count() - before == 2 * n
-        assert result.delivered == result.emailed == 2 * n
+        assert result.delivered == 2 * n
+        assert result.emailed == min(2 * n, 500)
+        assert result.emails_left == 2 * n - result.emailed
     assert counts[10] == counts[1000]
     assert counts[10] <= 30
+
+
+def test_a_backlog_of_emails_goes_out_in_batches_of_as_many_queries_each(
+    clock, crew, lead, analyst, reviewer, settings
+):
+    settings.REMINDER_EMAIL_BATCH = 300
+    build_due_questions(500, crew, analyst, reviewer, lead)
+    result = reminders.sweep(clock())
+    assert (result.delivered, result.emailed, result.emails_left) == (1000, 300, 700)
+    batches = []
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            sent, left = delivery.send_email_batch(clock())
+        batches.append((sent, left, len(queries)))
+        if not left:
+            break
+    assert [(sent, left) for sent, left, _ in batches] == [(300, 400), (300, 100), (100, 0)]
+    assert len({count for _, _, count in batches}) == 1
+    # Every email once, oldest first; none left behind.
+    assert len(mail.outbox) == 1000
+    assert len({(m.to[0], m.subject, m.body) for m in mail.outbox}) == len(
+        {(n.recipient.email, n.text) for n in Notification.objects.select_related("recipient")}
+    )
+    assert not Notification.objects.filter(email_state=EmailState.PENDING).exists()
+    assert delivery.send_email_batch(clock()) == (0, 0)
+
+
+@pytest.fixture
+def eager_tasks():
+    """Queued tasks run at once, in this process (real workers: test_reminders_worker.py)."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+def due_soon_for(team, analyst, n: int) -> list[Question]:
+    questions = factories.QuestionFactory.create_batch(n, team=team)
+    Question.objects.filter(pk__in=[q.pk for q in questions]).update(
+        status=Status.ASSIGNED, assignee=analyst, due_at=NOW + timedelta(hours=1)
+    )
+    return questions
+
+
+def test_the_sweep_task_chains_the_email_backlog_until_every_email_is_out_once(
+    clock, crew, analyst, settings, eager_tasks
+):
+    settings.REMINDER_EMAIL_BATCH = 2
+    questions = due_soon_for(crew, analyst, 5)
+    clock()
+    result = tasks.sweep_reminders.apply().get()
+    assert (result["delivered"], result["emailed"], result["emails_left"]) == (5, 2, 3)
+    assert sorted(m.subject for m in mail.outbox) == sorted(
+        f"[iqtrack] Due soon: {q.title}" for q in questions
+    )
+    assert not Notification.objects.exclude(email_state=EmailState.SENT).exists()
+
+
+def test_the_command_sends_the_backlog_the_sweep_leaves(clock, crew, analyst, settings):
+    settings.REMINDER_EMAIL_BATCH = 2
+    due_soon_for(crew, analyst, 5)
+    clock()
+    out = StringIO()
+    call_command("reminders", stdout=out)
+    assert "5 due, 5 delivered, 5 emailed." in out.getvalue()
+    assert len(mail.outbox) == 5
 
 
 def test_the_indexes_that_serve_the_sweep_exist():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from notifications import reminders
+from notifications import delivery, reminders
 from notifications.choices import Delivery
 from notifications.messages import when
 
@@ -28,9 +28,17 @@ class Command(BaseCommand):
         now = timezone.now()
         if not dry_run:
             result = reminders.sweep(now)
+            # What the sweep left for the chained tasks, sent here batch by batch (each batch
+            # under its own claim, so no run outlasts a lease however long the backlog).
+            emailed, left = result.emailed, result.emails_left
+            while left:
+                sent, still = delivery.send_email_batch(timezone.now())
+                if still >= left and not sent:
+                    break  # held by another worker's live claim: theirs to send
+                emailed, left = emailed + sent, still
             self.stdout.write(
                 f"Sweep at {when(now)}: {result.due} due, {result.delivered} delivered, "
-                f"{result.emailed} emailed."
+                f"{emailed} emailed."
             )
             return
         previews = reminders.preview(now)
