@@ -176,8 +176,11 @@ def _ach_answer(question, user) -> dict:
     scores = {s.hypothesis_id: s for s in scoring.scores}
     linchpins = set(scoring.linchpins)
     hypothesis_ids = sorted(h.id for h in matrix.hypotheses)
+    # One brief form for every source: its fields are built once (BriefSerializer reads each
+    # source's attributes straight off it).
+    brief_source = BriefSourceSerializer().to_representation
     return {
-        "question": _brief_question(question),
+        "question": BriefQuestionSerializer().to_representation(question),
         "hypotheses": [
             {
                 "id": h.id,
@@ -194,7 +197,7 @@ def _ach_answer(question, user) -> dict:
             {
                 "id": e.id,
                 "summary": e.summary,
-                "source": _brief_source(e.source),
+                "source": brief_source(e.source),
                 "grading": e.grading,
                 "credibility": e.credibility,
                 "corroboration": e.corroboration,
@@ -216,26 +219,6 @@ def _ach_answer(question, user) -> dict:
             if (rating := matrix.ratings.get((e, h))) is not None
         ],
         "linchpins": scoring.linchpins,
-    }
-
-
-def _brief_question(question) -> dict:
-    """BriefQuestionSerializer's answer."""
-    return {
-        "id": question.id,
-        "key": question.key,
-        "title": question.title,
-        "status": question.status,
-    }
-
-
-def _brief_source(source) -> dict:
-    """BriefSourceSerializer's answer."""
-    return {
-        "id": source.id,
-        "key": source.key,
-        "name": source.name,
-        "reliability": source.reliability,
     }
 
 
