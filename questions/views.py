@@ -78,9 +78,7 @@ def _cards(user):
     """Questions as cards and list rows show them: title, status, priority, due date, analyst,
     whether a sub-question — those columns only (a board reads 175 of them per request)."""
     return (
-        visible_questions(user)
-        .select_related("assignee")
-        .only(*CARD_FIELDS, "assignee__username")
+        visible_questions(user).select_related("assignee").only(*CARD_FIELDS, "assignee__username")
     )
 
 
