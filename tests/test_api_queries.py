@@ -182,3 +182,23 @@ def test_it_lists_1_and_50_rows_with_the_same_number_of_queries(team, lead, anal
 
     assert (rows_one - before, rows_fifty - before) == (1, 50)
     assert queries_one == queries_fifty
+
+
+def test_sub_questions_under_a_key_question_out_of_sight_cost_no_query_per_row(lead):
+    """Whether the key question may be seen is answered in the list's own query, also when the
+    answer is "no" for want of an analyst on it (SQL's unknown must count as no, not send the
+    serializer asking again, row by row)."""
+    elsewhere = factories.TeamFactory()
+    hidden_key = factories.QuestionFactory(team=elsewhere, tlp="amber")  # no analyst, no reviewer
+    client = client_for(lead)
+    _listed(client, "/api/questions/")  # the token's first use writes once
+
+    factories.QuestionFactory(team=elsewhere, tlp="green", parent=hidden_key)
+    rows_one, queries_one = _listed(client, "/api/questions/")
+    factories.QuestionFactory.create_batch(9, team=elsewhere, tlp="green", parent=hidden_key)
+    answer = client.get("/api/questions/", {"page_size": 100}).json()
+    rows_ten, queries_ten = _listed(client, "/api/questions/")
+
+    assert (rows_one, rows_ten) == (1, 10)
+    assert queries_one == queries_ten
+    assert [row["parent"] for row in answer["results"]] == [None] * 10
