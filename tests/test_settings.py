@@ -142,3 +142,13 @@ def test_the_readme_documents_every_setting():
     documented = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", readme, flags=re.MULTILINE))
     assert sorted(set(settings_env_names()) - documented) == []
     assert sorted(documented - set(settings_env_names())) == []
+
+
+def test_iqtrack_connections_run_without_jit(db):
+    """Compiling a plan with a large cost estimate took PostgreSQL longer than running iqtrack's
+    short queries (bench/RESULTS.md): the app's connections turn JIT off (docs/operations.md)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
