@@ -26,8 +26,9 @@ _connection: psycopg.Connection | None = None
 def _db() -> psycopg.Connection:
     global _connection  # one connection per worker process, reused like CONN_MAX_AGE
     if _connection is None or _connection.closed:
+        # JIT off, as iqtrack's connections (iqtrack/settings.py): the same planner for both.
         _connection = psycopg.connect(
-            os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row
+            os.environ["DATABASE_URL"], autocommit=True, row_factory=dict_row, options="-c jit=off"
         )
     return _connection
 
@@ -358,17 +359,14 @@ SEARCHES = {
 def search(params: dict) -> dict:
     args = {"user": int(params["user"][0]), "q": params["q"][0]}
     hits = []
-    with _db().transaction():
-        # As the app: no JIT for these statements (its compile time dwarfs their run time).
-        _db().execute("SET LOCAL jit = off")
-        parts = [part for part in _rows(_PARSE, args)[0].values() if part]
-        distinct = list(dict.fromkeys(parts))
-        if len(parts) > 1 and len(distinct) == 1:
-            distinct *= 2  # keep the OR on top, which ts_rank tells apart from an AND
-        args["tsq"] = " | ".join(f"( {part} )" for part in distinct)
-        if distinct:
-            for kind, sql in SEARCHES.items():
-                hits += [{"kind": kind, **row} for row in _rows(sql, args)]
+    parts = [part for part in _rows(_PARSE, args)[0].values() if part]
+    distinct = list(dict.fromkeys(parts))
+    if len(parts) > 1 and len(distinct) == 1:
+        distinct *= 2  # keep the OR on top, which ts_rank tells apart from an AND
+    args["tsq"] = " | ".join(f"( {part} )" for part in distinct)
+    if distinct:
+        for kind, sql in SEARCHES.items():
+            hits += [{"kind": kind, **row} for row in _rows(sql, args)]
     hits.sort(key=lambda h: -h["rank"])
     return {"query": args["q"], "results": hits[:20]}
 

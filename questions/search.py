@@ -137,15 +137,11 @@ def _tsquery(q: str) -> str:
     repeats, which made PostgreSQL overestimate the matches sevenfold and scan tables whole.
     """
     columns = ", ".join("websearch_to_tsquery(%s::regconfig, %s)::text" for _ in QUERY_CONFIGS)
+    # (JIT, whose compiling took longer than these searches run, is off for iqtrack's
+    # connections: iqtrack/settings.py.)
     with connection.cursor() as cursor:
-        # No JIT for the searches that follow (until the transaction ends): the per-candidate
-        # visibility probes make PostgreSQL's cost estimate large, and compiling the plan took
-        # longer (0.2–1.5 s) than running it (milliseconds).
-        cursor.execute(
-            f"SELECT set_config('jit', 'off', true), {columns}",
-            [v for c in QUERY_CONFIGS for v in (c, q)],
-        )
-        parts = [part for part in cursor.fetchone()[1:] if part]
+        cursor.execute(f"SELECT {columns}", [v for c in QUERY_CONFIGS for v in (c, q)])
+        parts = [part for part in cursor.fetchone() if part]
     distinct = list(dict.fromkeys(parts))
     if len(parts) > 1 and len(distinct) == 1:
         distinct *= 2  # several parts ORed: the top stays an OR, as ts_rank saw it

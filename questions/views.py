@@ -285,6 +285,7 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
     versions = _versions(question, user)
     assessment = _current_assessment(versions)
+    link_q = request.GET.get("link_q", "").strip() if can_link else ""
     context = {
         "question": _mark_overdue([question])[0],
         # A key question out of this user's sight is not named, not even by its link.
@@ -306,10 +307,8 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_rate": can_rate,
         "hypothesis_form": HypothesisForm() if can_hypothesise else None,
         "can_link": can_link,
-        "link_search": request.GET.get("link_q", "").strip() if can_link else "",
-        "link_candidates": link_candidates(question, user, request.GET.get("link_q", ""))
-        if can_link
-        else [],
+        "link_search": link_q,
+        "link_candidates": link_candidates(question, user, link_q) if link_q else [],
         "can_add_sub_question": permissions.is_lead(user, question.team)
         and question.status != Status.CLOSED,
     }
@@ -357,8 +356,6 @@ def link_candidates(question: Question, user, q: str) -> list[dict]:
     """Evidence items matching `q` that `user` may see and `question` does not link yet, best
     first, each with the form that links it (questions.search: the same ranking and the same
     visibility as the search page)."""
-    if not q.strip():
-        return []
     linked = set(question.evidence_links.values_list("evidence_id", flat=True))
     hits = [
         h
