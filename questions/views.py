@@ -74,15 +74,15 @@ def _questions(user):
     return visible_questions(user).select_related("team", "assignee", "reviewer", "parent")
 
 
-def _cards(user):
-    """Questions as cards and list rows show them: title, status, priority, due date, analyst,
-    whether a sub-question — those columns only (a board reads 175 of them per request)."""
-    return (
-        visible_questions(user).select_related("assignee").only(*CARD_FIELDS, "assignee__username")
-    )
+def _cards(questions):
+    """`questions` as cards and list rows show them (questions/templatetags/board_ui.py): title,
+    status, priority, due date, whether a sub-question — those columns only (a board reads 175
+    of them per request) — and the analyst's username as `analyst`, read in the same query
+    without a User object per row."""
+    return questions.only(*CARD_FIELDS).annotate(analyst=F(f"assignee__{User.USERNAME_FIELD}"))
 
 
-# What a card or a dashboard row shows (templates/questions/_card.html, dashboard.html).
+# What a card or a dashboard row shows besides its analyst.
 CARD_FIELDS = ("title", "status", "priority", "due_at", "parent", "assignee")
 
 
@@ -110,7 +110,7 @@ class _Column(list):
 def _capped(questions, limit: int = LIST_LIMIT) -> _Column:
     """The first `limit` of `questions` (in their order) and how many there are, in one query:
     a window counts the whole list before the limit cuts it."""
-    shown = _mark_overdue(list(questions.annotate(in_list=Window(Count("pk")))[:limit]))
+    shown = _mark_overdue(list(_cards(questions).annotate(in_list=Window(Count("pk")))[:limit]))
     return _Column(shown, shown[0].in_list if shown else 0)
 
 
@@ -136,7 +136,7 @@ def _columns(questions):
         totals[row["status"]] = row["in_status"]
         shown.append(row["pk"])
     by_status: dict[str, list[Question]] = {status: [] for status in Status.values}
-    for question in _mark_overdue(list(questions.filter(pk__in=shown))):
+    for question in _mark_overdue(list(_cards(questions.filter(pk__in=shown)))):
         by_status[question.status].append(question)
     return [(Status(s), _Column(items, totals.get(s, 0))) for s, items in by_status.items()]
 
@@ -145,6 +145,17 @@ def _lead_teams(user):
     """The teams whose questions this user may write (questions.permissions.is_lead)."""
     teams = visible_teams(user)
     return teams.filter(pk__in=[t.pk for t in teams if permissions.is_lead(user, t)])
+
+
+def _leads_a_team(user, teams: list[Team]) -> bool:
+    """Whether `user` leads one of `teams`, the teams they belong to or lead: a team they lead
+    is always one of those (questions.permissions.is_lead), so this is `_lead_teams(user)`
+    being non-empty. The teams whose designated lead they are come first: those are answered
+    without a query."""
+    return any(
+        permissions.is_lead(user, team)
+        for team in sorted(teams, key=lambda team: team.lead_id != user.pk)
+    )
 
 
 def _mark_overdue(questions):
@@ -160,18 +171,18 @@ def _mark_overdue(questions):
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
-    cards = _cards(user)
-    teams = Team.objects.filter(Q(members=user) | Q(lead=user)).distinct()
+    questions = visible_questions(user)
+    teams = list(Team.objects.filter(Q(members=user) | Q(lead=user)).distinct())
     context = {
         "assignments": _capped(
-            cards.exclude(status__in=_DONE).filter(assignee=user).order_by("due_at", "id")
+            questions.exclude(status__in=_DONE).filter(assignee=user).order_by("due_at", "id")
         ),
-        "review_queue": _capped(cards.filter(reviewer=user, status=Status.IN_REVIEW)),
+        "review_queue": _capped(questions.filter(reviewer=user, status=Status.IN_REVIEW)),
         "teams": teams,
-        "columns": _columns(cards.filter(team__in=teams)),
-        "led_overdue": _capped(_overdue(cards.filter(team__lead=user))),
+        "columns": _columns(questions.filter(team__in=[team.pk for team in teams])),
+        "led_overdue": _capped(_overdue(questions.filter(team__lead=user))),
         "notifications": _unread_notifications(user),
-        "can_create": _lead_teams(user).exists(),
+        "can_create": _leads_a_team(user, teams),
     }
     return render(request, "questions/dashboard.html", context)
 
@@ -187,7 +198,7 @@ def _unread_notifications(user):
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    questions = _cards(request.user)
+    questions = visible_questions(request.user)
     form = BoardFilterForm(
         request.GET or None,
         # EXISTS per team and per person: each stops at its first visible question, where a
