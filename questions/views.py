@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Collate, RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -121,12 +121,15 @@ def _columns(questions):
     (sorting thousands of full rows with their people cost most of the board's database time),
     then the shown cards are read by id."""
     ordering = [F("priority").desc(), F("due_at").asc(), F("id").asc()]
+    # Grouped by bytes: the sort by status, in the database's locale, was a tenth of the
+    # query's time; the groups are the same.
+    status = Collate("status", "C")
     places = (
         questions.order_by()
         .values("pk", "status")
         .annotate(
-            place=Window(RowNumber(), partition_by=F("status"), order_by=ordering),
-            in_status=Window(Count("pk"), partition_by=F("status")),
+            place=Window(RowNumber(), partition_by=status, order_by=ordering),
+            in_status=Window(Count("pk"), partition_by=status),
         )
         .filter(place__lte=COLUMN_LIMIT)
     )
