@@ -4,9 +4,9 @@ A board shows up to 175 cards and the dashboard as many again plus its three lis
 template engine — an include, a `{% url %}`, two date filters and a badge tag per card — a card
 cost about 130 µs, most of the page's CPU (bench/RESULTS.md). Here a row is one format string
 filled with values escaped once: the link from a route reversed once per list, the badges
-formatted once per priority or status, and the due date's words once per day. The markup is what
-the templates (questions/_card.html, the loops of dashboard.html) wrote, character for
-character.
+formatted once per priority or status, and a due date's month in words once per month. The
+markup is what the templates wrote (the card's own, questions/_card.html, and the loops of
+dashboard.html), character for character (tests/test_pages_board.py).
 
 Formats only: which questions appear and which are overdue is decided in questions/views.py.
 The rows are Question objects as questions.views reads them for cards (`analyst`: the
