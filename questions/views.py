@@ -220,7 +220,8 @@ def board(request: HttpRequest) -> HttpResponse:
     form = BoardFilterForm(
         request.GET or None,
         teams=_with_a_question(Team, "team", questions),
-        people=_with_a_question(User, "assignee", questions),
+        # Users have no default order: without one the list followed the table's row order.
+        people=_with_a_question(User, "assignee", questions).order_by("username"),
     )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

@@ -193,6 +193,20 @@ def test_the_filter_offers_the_teams_and_people_of_the_questions_one_may_see(
     assert "hidden-analyst" not in people and "reviewer" not in people
 
 
+def test_the_filter_lists_people_by_username(client, team, lead):
+    # Created out of alphabetical order: the table's row order is not the answer.
+    names = ["zoe", "aziz", "lena"]
+    people = [factories.UserFactory(username=name, roles=[Role.ANALYST]) for name in names]
+    for person in people:
+        team.members.add(person)
+        factories.QuestionFactory(team=team, assignee=person)
+    client.force_login(lead)
+    html = client.get(reverse("questions:board")).content.decode()
+    listed = _section(html, 'name="assignee"', "</select>")
+    positions = [listed.index(f'<option value="{p.pk}">') for p in people]
+    assert positions[1] < positions[2] < positions[0]  # aziz, lena, zoe
+
+
 # ---------------------------------------------------------------------------------------------
 # The dashboard's "New question"
 # ---------------------------------------------------------------------------------------------
