@@ -17,6 +17,7 @@ from iqtrack.api.base import (
     ReadOnlyViewSet,
     UpdateMixin,
 )
+from iqtrack.api.pagination import IdsFirstPagination
 from iqtrack.api.schema import crud_summaries
 from questions import permissions, workflow
 from questions.api import serializers as s
@@ -89,6 +90,8 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 
     visible = staticmethod(visible_questions)
     filterset_class = QuestionFilterSet
+    # No index gives the list's orders, so a page is sorted from every matching row: ids first.
+    pagination_class = IdsFirstPagination
     select_related = ("team", "parent", "created_by", "assignee", "reviewer")
     deferred = ("search_vector", "parent__body", "parent__search_vector")
     ordering_fields = [
