@@ -4,8 +4,12 @@ exactly what DRF's general path says for the same object, however its relations 
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db.models import prefetch_related_objects
+from django.utils import timezone
 from rest_framework import serializers
 
 from evidence.api.serializers import (
@@ -106,6 +110,28 @@ def test_every_serializer_reads_what_drf_reads(lead, analyst, reviewer):
         planned = base.ModelSerializer.to_representation(serializer, instance)
         assert planned == general, serializer_class.__name__
         assert list(planned) == list(general), serializer_class.__name__  # the same order
+
+
+@pytest.mark.parametrize(
+    ("zone", "expiry"),
+    [
+        ("UTC", "2030-05-01T07:00:15.123456Z"),
+        ("Europe/Berlin", "2030-05-01T09:00:15.123456+02:00"),
+        ("America/St_Johns", "2030-05-01T04:30:15.123456-02:30"),
+    ],
+)
+def test_moments_read_as_drf_writes_them_in_the_current_zone(lead, zone, expiry):
+    token, _key = issue_token(lead, name="a script")
+    token.expires_at = dt.datetime(2030, 5, 1, 12, 30, 15, 123456, tzinfo=ZoneInfo("Asia/Kolkata"))
+    token.last_used_at = dt.datetime(2030, 1, 1, 0, 0)  # naive: DRF makes it aware
+
+    with timezone.override(zone):
+        serializer = TokenSerializer(token)
+        general = serializers.ModelSerializer.to_representation(serializer, token)
+        planned = base.ModelSerializer.to_representation(serializer, token)
+
+    assert planned == general
+    assert planned["expires_at"] == expiry
 
 
 @pytest.mark.parametrize("prefetch", ["django", "listed"])

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import datetime
 from functools import cache, cached_property
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, QuerySet
-from rest_framework import serializers
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
+from rest_framework.settings import api_settings
 
 from iqtrack.validation import MAX_TEXT_LENGTH, clean_text
 
@@ -153,8 +157,12 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
 # time with the brief forms: bench/RESULTS.md). The plan keeps DRF's semantics: the same
 # fields in the same order, None for None, the field's own to_representation for the value.
 
-_SELF = object()  # a field given the whole object (SerializerMethodField)
-_DRF = object()  # a field read DRF's general way
+# How a planned field reaches its value.
+_DRF = "drf"  # DRF's general way (Field.get_attribute)
+_SELF = "self"  # the whole object (SerializerMethodField)
+_ATTR = "attr"  # one of the model's own attributes
+_MOMENT = "moment"  # a date-time attribute, written as DRF writes it
+_MANY = "many"  # a many-to-many relation's rows
 
 
 @cache
@@ -170,22 +178,35 @@ def _model_attributes(model) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(plain | many), frozenset(many)
 
 
-def _read_plan(fields, model) -> list[tuple[str, str | None, object, bool]]:
-    """(name, attribute or _SELF or _DRF, field, many-to-many) per readable field, in order."""
+def _writes_iso_in_current_zone(field) -> bool:
+    """Whether DRF writes this field's aware values as ISO 8601 in the current time zone."""
+    return (
+        type(field) is serializers.DateTimeField
+        and not hasattr(field, "timezone")
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        and settings.USE_TZ
+    )
+
+
+def _read_plan(fields, model) -> list[tuple[str, str, str | None, object]]:
+    """(name, how, attribute, field) per readable field, in order."""
     attributes, many = _model_attributes(model)
     plan = []
     for field in fields.values():
         if field.write_only:
             continue
-        attr = _DRF
+        how, attr = _DRF, None
         # Only fields that reach their value DRF's plain way (RelatedField and ManyRelatedField
         # have their own get_attribute: a pk-only object, an empty list when unsaved).
         if type(field).get_attribute is serializers.Field.get_attribute:
             if field.source == "*":
-                attr = _SELF
+                how = _SELF
             elif len(field.source_attrs) == 1 and field.source_attrs[0] in attributes:
                 attr = field.source_attrs[0]
-        plan.append((field.field_name, attr, field, attr in many))
+                how = _MANY if attr in many else _ATTR
+                if how is _ATTR and _writes_iso_in_current_zone(field):
+                    how = _MOMENT
+        plan.append((field.field_name, how, attr, field))
     return plan
 
 
@@ -207,8 +228,9 @@ def prefetch_listed(relation: str, queryset: QuerySet | None = None) -> Prefetch
 
 def _read(plan, instance) -> dict:
     data = {}
-    for name, attr, field, many in plan:
-        if attr is _DRF:
+    zone = None
+    for name, how, attr, field in plan:
+        if how is _DRF:
             try:
                 value = field.get_attribute(instance)
             except SkipField:
@@ -216,9 +238,9 @@ def _read(plan, instance) -> dict:
             if (value.pk if isinstance(value, PKOnlyObject) else value) is None:
                 data[name] = None
                 continue
-        elif attr is _SELF:
+        elif how is _SELF:
             value = instance
-        elif many:
+        elif how is _MANY:
             # The prefetched rows themselves (prefetch_listed's list, or Django's prefetch): a
             # related manager built per object only to hand them back cost more than reading them.
             value = instance.__dict__.get(listed(attr))
@@ -233,6 +255,18 @@ def _read(plan, instance) -> dict:
             if value is None:
                 data[name] = None
                 continue
+            if how is _MOMENT and isinstance(value, datetime) and value.utcoffset() is not None:
+                # DRF's DateTimeField.to_representation of an aware value, with the current zone
+                # looked up once per object rather than once per value (a context-local read).
+                if zone is None:
+                    zone = timezone.get_current_timezone()
+                try:
+                    text = value.astimezone(zone).isoformat()
+                except OverflowError:
+                    pass  # DRF's own refusal, below
+                else:
+                    data[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                    continue
         data[name] = field.to_representation(value)
     return data
 
