@@ -36,6 +36,7 @@ from django.db.models import (
     BigIntegerField,
     BooleanField,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
     OuterRef,
@@ -126,37 +127,96 @@ def _shared_with_mine(user) -> RawSQL:
     )
 
 
-def _withheld(model, user, owning_team: str, prefix: str = "") -> Q:
-    """Rows whose marking hides them from `user` whatever the grants: TLP:RED not naming them,
-    TLP:AMBER+STRICT outside the owning team (`owning_team` is the field naming it). `prefix`
-    reaches the row through a relation (e.g. "parent__")."""
-    return (Q(**{f"{prefix}tlp": Tlp.RED}) & ~Q(**{f"{prefix}pk__in": _named_in(model, user)})) | (
-        Q(**{f"{prefix}tlp": Tlp.AMBER_STRICT})
-        & ~Q(**{f"{prefix}{owning_team}__in": team_ids(user)})
+class _RowCondition(Expression):
+    """A condition on a row as one piece of SQL over a few of its columns.
+
+    `sql` names each column `{name}` and takes `params` for its `%s`, in order; `columns` gives
+    each name's path from the row (tlp="parent__tlp"), which the ORM joins and aliases as it
+    would a lookup's. The visibility conditions below were trees of a dozen ORM lookups each,
+    resolved, joined and compiled again on every query that reads questions: more CPU than
+    PostgreSQL spent running them (a page of the question list built and compiled them three
+    times). As one piece of SQL each, the same SQL, they cost a few string joins.
+    """
+
+    conditional = True
+
+    def __init__(self, sql: str, params: tuple, **columns: str) -> None:
+        super().__init__(output_field=BooleanField())
+        self.sql, self.params = sql, tuple(params)
+        self.names = tuple(columns)
+        self.columns = [F(path) for path in columns.values()]
+
+    def get_source_expressions(self) -> list:
+        return self.columns
+
+    def set_source_expressions(self, exprs) -> None:
+        self.columns = list(exprs)
+
+    def as_sql(self, compiler, connection):
+        names = {
+            name: compiler.compile(column)[0]
+            for name, column in zip(self.names, self.columns, strict=True)
+        }
+        return f"({self.sql.format(**names)})", self.params
+
+
+def _withheld_sql(model, user) -> tuple[str, tuple]:
+    """The SQL of _withheld over {tlp}, {pk} and {owner} (the owning team, which may be NULL:
+    no owning team is not the user's). Never NULL for an existing row, so it may be negated."""
+    named, teams = _named_in(model, user), team_ids(user)
+    return (
+        f"({{tlp}} = %s AND NOT ({{pk}} IN ({named.sql}))) OR "
+        f"({{tlp}} = %s AND NOT COALESCE({{owner}} IN ({teams.sql}), false))",
+        (Tlp.RED.value, *named.params, Tlp.AMBER_STRICT.value, *teams.params),
     )
 
 
-def _need_to_know(user, prefix: str = "") -> Q:
+def _withheld(model, user, owning_team: str, prefix: str = "") -> _RowCondition:
+    """Rows whose marking hides them from `user` whatever the grants: TLP:RED not naming them,
+    TLP:AMBER+STRICT outside the owning team (`owning_team` is the field naming it). `prefix`
+    reaches the row through a relation (e.g. "parent__")."""
+    sql, params = _withheld_sql(model, user)
+    return _RowCondition(
+        sql, params, tlp=f"{prefix}tlp", pk=f"{prefix}pk", owner=f"{prefix}{owning_team}"
+    )
+
+
+def _need_to_know(user, prefix: str = "") -> _RowCondition:
     """The condition on a question row (reached through `prefix`) that `user` may see it by team,
     assignment, sharing or naming — every grant but the public one of TLP:CLEAR/GREEN — after
     the markings' restrictions.
 
     A condition on the row itself, not `pk IN (those questions)`: the latter made PostgreSQL
     build the whole set (a scan of every question) even to fetch one (bench/RESULTS.md)."""
-    grants = (
-        Q(**{f"{prefix}team__in": team_ids(user)})
-        | Q(**{f"{prefix}assignee": user})
-        | Q(**{f"{prefix}reviewer": user})
-        | Q(**{f"{prefix}tlp": Tlp.AMBER, f"{prefix}pk__in": _shared_with_mine(user)})
-        | Q(**{f"{prefix}tlp": Tlp.RED, f"{prefix}pk__in": _named_in(Question, user)})
+    teams, shared, named = team_ids(user), _shared_with_mine(user), _named_in(Question, user)
+    withheld, withheld_params = _withheld_sql(Question, user)
+    return _RowCondition(
+        f"({{owner}} IN ({teams.sql}) OR {{assignee}} = %s OR {{reviewer}} = %s"
+        f" OR ({{tlp}} = %s AND {{pk}} IN ({shared.sql}))"
+        f" OR ({{tlp}} = %s AND {{pk}} IN ({named.sql})))"
+        f" AND NOT ({withheld})",
+        (
+            *teams.params,
+            user.pk,
+            user.pk,
+            Tlp.AMBER.value,
+            *shared.params,
+            Tlp.RED.value,
+            *named.params,
+            *withheld_params,
+        ),
+        tlp=f"{prefix}tlp",
+        pk=f"{prefix}pk",
+        owner=f"{prefix}team",
+        assignee=f"{prefix}assignee",
+        reviewer=f"{prefix}reviewer",
     )
-    return grants & ~_withheld(Question, user, "team", prefix)
 
 
 def _visible(user, prefix: str = "") -> Q:
     """The condition on a question row that `user` (signed in, not a superuser) may see it.
     TLP:CLEAR/GREEN rows are never withheld, so the public grant needs no restriction."""
-    return Q(**{f"{prefix}tlp__in": SHAREABLE_TLP}) | _need_to_know(user, prefix)
+    return Q(**{f"{prefix}tlp__in": SHAREABLE_TLP}) | Q(_need_to_know(user, prefix))
 
 
 def _question_visible(user, path: str) -> Q:

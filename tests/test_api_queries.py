@@ -202,3 +202,46 @@ def test_sub_questions_under_a_key_question_out_of_sight_cost_no_query_per_row(l
     assert (rows_one, rows_ten) == (1, 10)
     assert queries_one == queries_ten
     assert [row["parent"] for row in answer["results"]] == [None] * 10
+
+
+def test_a_page_of_questions_takes_five_queries(team, lead, analyst, reviewer):
+    """The token; the page's ids with the total; their rows, each joined to its team, key
+    question and people; their TLP:RED recipients; the teams they are shared with. An empty
+    page stops after the ids."""
+    world = World(team, lead, analyst, reviewer)
+    client = client_for(lead)
+    _listed(client, "/api/questions/")  # the token's first use writes once
+
+    with CaptureQueriesContext(connection) as empty:
+        client.get("/api/questions/", {"status": "assigned"})
+    for _ in range(50):
+        world.question()
+    with CaptureQueriesContext(connection) as full:
+        answer = client.get("/api/questions/", {"page_size": 50})
+
+    assert answer.json()["count"] == 51  # with the key question
+    assert len(empty) == 2
+    assert len(full) == 5
+
+
+def test_a_listed_question_reads_as_its_own_answer(team, lead, analyst, reviewer):
+    """The list reads less of the rows a question joins and its relations another way (only
+    the columns shown, prefetched as lists): what it shows of each question is the same."""
+    world = World(team, lead, analyst, reviewer)
+    shared = world.question()
+    Question.objects.filter(pk=shared.pk).update(tlp="amber")
+    shared.shared_with.add(factories.TeamFactory(name="Other desk"))
+    named = world.question()
+    Question.objects.filter(pk=named.pk).update(tlp="red")
+    named.recipients.add(lead, analyst, reviewer)
+    client = client_for(lead)
+
+    listed = client.get("/api/questions/", {"page_size": 100}).json()["results"]
+
+    assert len(listed) == 3
+    for row in listed:
+        own = client.get(f"/api/questions/{row['id']}/").json()
+        del own["available_actions"]
+        assert row == own
+    assert {len(row["recipients"]) for row in listed} == {0, 3}
+    assert {len(row["shared_with"]) for row in listed} == {0, 1}

@@ -152,3 +152,18 @@ def test_iqtrack_connections_run_without_jit(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_web_process_freezes_what_it_loaded_before_its_first_request(tmp_path):
+    """Long-lived objects are kept out of the garbage collector's full collections
+    (iqtrack/wsgi.py), the views among them: imported at start, not by the first request."""
+    code = (
+        "import gc, sys, iqtrack.wsgi; "
+        "print(gc.get_freeze_count(), 'questions.api.views' in sys.modules)"
+    )
+    answer = start(tmp_path, code, **PRODUCTION)
+
+    assert answer.returncode == 0, answer.stderr
+    frozen, views_loaded = answer.stdout.split()
+    assert int(frozen) > 10_000
+    assert views_loaded == "True"

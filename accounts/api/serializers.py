@@ -18,6 +18,7 @@ class BriefUserSerializer(BriefSerializer):
     class Meta:
         model = User
         fields = ["id", "username", "display_name"]
+        method_reads = ["first_name", "last_name"]  # display_name
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_display_name(self, user) -> str:

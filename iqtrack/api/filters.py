@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 import django_filters
 from django import forms
 from django.core.validators import EMPTY_VALUES
 from django.db.models import Q
+from django_filters.filters import QuerySetRequestMixin
 
 from iqtrack.validation import MAX_QUERY_LENGTH
 
@@ -82,6 +84,19 @@ class BaseFilterSet(django_filters.FilterSet):
     )
     # Fields `q` looks in; single-valued paths only, so a match never repeats a row.
     search_fields: tuple[str, ...] = ()
+    # The form class of each FilterSet class (see get_form_class).
+    _form_classes: ClassVar[dict[type, type]] = {}
+
+    def get_form_class(self):
+        """The form's fields follow from the class's filters alone, so its class is made once,
+        not for every request (django-filter makes a class and a form field per filter each
+        time) — unless a filter's field depends on the request (a queryset callable)."""
+        form_class = self._form_classes.get(type(self))
+        if form_class is None:
+            form_class = super().get_form_class()
+            if not any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+                self._form_classes[type(self)] = form_class
+        return form_class
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

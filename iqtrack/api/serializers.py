@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import datetime
+from functools import cache, cached_property
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import serializers
-from rest_framework.relations import MANY_RELATION_KWARGS
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
+from rest_framework.fields import SkipField
+from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
+from rest_framework.settings import api_settings
 
 from iqtrack.validation import MAX_TEXT_LENGTH, clean_text
 
@@ -120,6 +128,15 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         kept = {k: v for k, v in kwargs.items() if k in MANY_RELATION_KWARGS}
         return ManyRelatedField(child_relation=cls(*args, **kwargs), **kept)
 
+    def __deepcopy__(self, memo):
+        # Every serializer object copies its declared fields (DRF). The queryset given here only
+        # names the model (for the schema; get_queryset asks `visible`) and is never run, so the
+        # copies share it: copying it cloned a Query per field per serializer, per request.
+        queryset = self._kwargs.get("queryset")
+        if queryset is not None:
+            memo[id(queryset)] = queryset
+        return super().__deepcopy__(memo)
+
     def get_queryset(self):
         request = self.context.get("request")
         return self.visible(getattr(request, "user", None))
@@ -128,6 +145,130 @@ class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
         if not _is_whole_number(data):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(int(data))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading: a representation planned once per serializer, not worked out again for every value
+# ---------------------------------------------------------------------------------------------
+# DRF's Serializer.to_representation asks each field, for each object, how to reach its value
+# (Field.get_attribute: a general path walk, a callable check, exception handling). For a field
+# that reads one of the model's own attributes the answer is always the same plain attribute
+# read; a page of 50 questions asked it over a thousand times (most of the list's serialising
+# time with the brief forms: bench/RESULTS.md). The plan keeps DRF's semantics: the same
+# fields in the same order, None for None, the field's own to_representation for the value.
+
+# How a planned field reaches its value.
+_DRF = "drf"  # DRF's general way (Field.get_attribute)
+_SELF = "self"  # the whole object (SerializerMethodField)
+_ATTR = "attr"  # one of the model's own attributes
+_MOMENT = "moment"  # a date-time attribute, written as DRF writes it
+_MANY = "many"  # a many-to-many relation's rows
+
+
+@cache
+def _model_attributes(model) -> tuple[frozenset[str], frozenset[str]]:
+    """(the attributes an instance of `model` holds for its own fields and forward relations —
+    reading one calls nothing —, those of them that are many-to-many managers)."""
+    plain, many = set(), set()
+    for field in model._meta.get_fields():
+        if field.concrete and not field.many_to_many:
+            plain.update({field.name, field.attname})
+        elif field.many_to_many and not field.auto_created:
+            many.add(field.name)
+    return frozenset(plain | many), frozenset(many)
+
+
+def _writes_iso_in_current_zone(field) -> bool:
+    """Whether DRF writes this field's aware values as ISO 8601 in the current time zone."""
+    return (
+        type(field) is serializers.DateTimeField
+        and not hasattr(field, "timezone")
+        and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
+        and settings.USE_TZ
+    )
+
+
+def _read_plan(fields, model) -> list[tuple[str, str, str | None, object]]:
+    """(name, how, attribute, field) per readable field, in order."""
+    attributes, many = _model_attributes(model)
+    plan = []
+    for field in fields.values():
+        if field.write_only:
+            continue
+        how, attr = _DRF, None
+        # Only fields that reach their value DRF's plain way (RelatedField and ManyRelatedField
+        # have their own get_attribute: a pk-only object, an empty list when unsaved).
+        if type(field).get_attribute is serializers.Field.get_attribute:
+            if field.source == "*":
+                how = _SELF
+            elif len(field.source_attrs) == 1 and field.source_attrs[0] in attributes:
+                attr = field.source_attrs[0]
+                how = _MANY if attr in many else _ATTR
+                if how is _ATTR and _writes_iso_in_current_zone(field):
+                    how = _MOMENT
+        plan.append((field.field_name, how, attr, field))
+    return plan
+
+
+def listed(relation: str) -> str:
+    """The attribute `prefetch_listed` leaves a relation's rows in."""
+    return f"listed_{relation}"
+
+
+def prefetch_listed(relation: str, queryset: QuerySet | None = None) -> Prefetch:
+    """Prefetch a many-to-many `relation` as a plain list, which ModelSerializer reads in place of
+    the relation. Django's own prefetch builds a related manager and two querysets per object
+    only to hold the rows: for a page of 50 questions that was most of its prefetching time.
+
+    For views whose serializers are this module's ModelSerializer (DRF's would not look for the
+    list and would query each object's relation again); code that asks the relation itself
+    (`question.recipients.all()`) queries it."""
+    return Prefetch(relation, queryset=queryset, to_attr=listed(relation))
+
+
+def _read(plan, instance) -> dict:
+    data = {}
+    zone = None
+    for name, how, attr, field in plan:
+        if how is _DRF:
+            try:
+                value = field.get_attribute(instance)
+            except SkipField:
+                continue
+            if (value.pk if isinstance(value, PKOnlyObject) else value) is None:
+                data[name] = None
+                continue
+        elif how is _SELF:
+            value = instance
+        elif how is _MANY:
+            # The prefetched rows themselves (prefetch_listed's list, or Django's prefetch): a
+            # related manager built per object only to hand them back cost more than reading them.
+            value = instance.__dict__.get(listed(attr))
+            if value is None:
+                prefetched = getattr(instance, "_prefetched_objects_cache", {})
+                value = prefetched[attr] if attr in prefetched else getattr(instance, attr)
+        else:
+            try:
+                value = getattr(instance, attr)
+            except ObjectDoesNotExist:  # as DRF: a related object that is not there reads None
+                value = None
+            if value is None:
+                data[name] = None
+                continue
+            if how is _MOMENT and isinstance(value, datetime) and value.utcoffset() is not None:
+                # DRF's DateTimeField.to_representation of an aware value, with the current zone
+                # looked up once per object rather than once per value (a context-local read).
+                if zone is None:
+                    zone = timezone.get_current_timezone()
+                try:
+                    text = value.astimezone(zone).isoformat()
+                except OverflowError:
+                    pass  # DRF's own refusal, below
+                else:
+                    data[name] = text[:-6] + "Z" if text.endswith("+00:00") else text
+                    continue
+        data[name] = field.to_representation(value)
+    return data
 
 
 class ModelSerializer(serializers.ModelSerializer):
@@ -225,6 +366,15 @@ class ModelSerializer(serializers.ModelSerializer):
         """Model fields the serializer leaves to the server (set in save()), not the client."""
         return []
 
+    @cached_property
+    def _plan(self) -> list:
+        return _read_plan(self.fields, self.Meta.model)
+
+    def to_representation(self, instance):
+        if not isinstance(instance, self.Meta.model):  # e.g. validated data, a dict
+            return super().to_representation(instance)
+        return _read(self._plan, instance)
+
     def _rename(self, error: DjangoValidationError) -> dict:
         """Key the model's messages by this serializer's field names (`team` → `team_id`)."""
         names = {field.source: name for name, field in self.fields.items() if not field.read_only}
@@ -252,16 +402,64 @@ class BriefSerializer(serializers.ModelSerializer):
     path (a field object consulted per value) made these small dicts most of a list's
     serialising time — a page of 50 questions holds 300 of them. The fields still describe the
     schema; a form with a field that converts its value (a date, a nested object: the fuller
-    forms built on a brief one) takes DRF's path."""
+    forms built on a brief one) takes DRF's path.
+
+    Which fields, and how each is read, is worked out once per class: a form nested in another
+    serializer is a new object for every request, and building its fields again (DRF's model
+    introspection) cost more than reading a page of 50 through them."""
+
+    @classmethod
+    def columns(cls) -> tuple[str, ...]:
+        """The model fields the form reads — its model fields and, for its method fields,
+        `Meta.method_reads` — so that a query can load only those."""
+        by_name = {}
+        for field in cls.Meta.model._meta.concrete_fields:
+            by_name[field.name] = by_name[field.attname] = field.name
+        named = [by_name[name] for name in cls.Meta.fields if name in by_name]
+        return tuple(dict.fromkeys([*named, *getattr(cls.Meta, "method_reads", ())]))
+
+    @classmethod
+    def unread(cls, relation: str) -> list[str]:
+        """`<relation>__<field>` for each column the form does not read: what to `defer()` of a
+        row joined along `relation` (select_related) that is shown only in this form."""
+        shown = set(cls.columns())
+        return [
+            f"{relation}__{field.name}"
+            for field in cls.Meta.model._meta.concrete_fields
+            if field.name not in shown
+        ]
 
     def to_representation(self, instance) -> dict:
-        fields = [f for f in self.fields.values() if not f.write_only]
-        if not all(isinstance(f, _PLAIN_FIELDS) for f in fields):
+        plan = _brief_plan(self)
+        if plan is None:
             return super().to_representation(instance)
-        data = {}
-        for field in fields:
-            if isinstance(field, serializers.SerializerMethodField):
-                data[field.field_name] = getattr(self, field.method_name)(instance)
-            else:
-                data[field.field_name] = getattr(instance, field.source)
-        return data
+        return {
+            name: getattr(self, method)(instance) if method else getattr(instance, source)
+            for name, method, source in plan
+        }
+
+
+_BRIEF_PLANS: dict[type, tuple | None] = {}
+
+
+def _brief_plan(serializer: BriefSerializer) -> tuple[tuple[str, str | None, str], ...] | None:
+    """(name, method name or None, attribute) per field of the serializer's class, or None when
+    one of its fields converts its value. A form's fields are its class's: nothing given to an
+    instance (`read_only`, `many`, `source`) changes them."""
+    cls = type(serializer)
+    if cls not in _BRIEF_PLANS:
+        fields = [f for f in serializer.fields.values() if not f.write_only]
+        plain = all(isinstance(f, _PLAIN_FIELDS) and len(f.source_attrs) <= 1 for f in fields)
+        _BRIEF_PLANS[cls] = (
+            tuple(
+                (
+                    f.field_name,
+                    f.method_name if isinstance(f, serializers.SerializerMethodField) else None,
+                    f.source,
+                )
+                for f in fields
+            )
+            if plain
+            else None
+        )
+    return _BRIEF_PLANS[cls]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -9,6 +10,8 @@ from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
+from accounts.models import Team
 from iqtrack.api.base import (
     BaseViewSet,
     CreateMixin,
@@ -17,7 +20,9 @@ from iqtrack.api.base import (
     ReadOnlyViewSet,
     UpdateMixin,
 )
+from iqtrack.api.pagination import IdsFirstPagination
 from iqtrack.api.schema import crud_summaries
+from iqtrack.api.serializers import prefetch_listed
 from questions import permissions, workflow
 from questions.api import serializers as s
 from questions.api.filters import (
@@ -52,6 +57,17 @@ from questions.visibility import (
 # ---------------------------------------------------------------------------------------------
 # Questions and their workflow steps
 # ---------------------------------------------------------------------------------------------
+
+# Columns of the rows a question joins that its list does not show (see get_queryset).
+LISTED_JOINS_UNREAD = (
+    *s.BriefQuestionSerializer.unread("parent"),
+    *BriefTeamSerializer.unread("team"),
+    *(
+        column
+        for person in ("created_by", "assignee", "reviewer")
+        for column in BriefUserSerializer.unread(person)
+    ),
+)
 
 # The viewset method of each step (`return` is a Python keyword).
 STEP_METHODS = frozenset(
@@ -90,6 +106,8 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     visible = staticmethod(visible_questions)
     filterset_class = QuestionFilterSet
     cache_reads = True
+    # No index gives the list's orders, so a page is sorted from every matching row: ids first.
+    pagination_class = IdsFirstPagination
     select_related = ("team", "parent", "created_by", "assignee", "reviewer")
     deferred = ("search_vector", "parent__body", "parent__search_vector")
     ordering_fields = [
@@ -108,12 +126,26 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
         return s.QuestionSerializer if self.action == "list" else s.QuestionDetailSerializer
 
     def get_prefetches(self):
+        if self.action == "list":
+            # Only what the list shows of them, as plain lists (prefetch_listed).
+            return [
+                prefetch_listed(
+                    "recipients", get_user_model().objects.only(*BriefUserSerializer.columns())
+                ),
+                prefetch_listed("shared_with", Team.objects.only(*BriefTeamSerializer.columns())),
+            ]
         return ["recipients", "shared_with"]
 
     def get_queryset(self):
         # A sub-question may be visible under a key question that is not (a TLP:RED one): its
         # `parent` is then shown as null, as if it had none (QuestionSerializer).
-        return with_parent_visibility(super().get_queryset(), self.request.user)
+        queryset = with_parent_visibility(super().get_queryset(), self.request.user)
+        if self.action == "list":
+            # A listed row shows the rows it joins only in their brief forms: the rest of them
+            # (a person's password hash and dates, a key question's own columns) is not read.
+            # Not for the other actions: the workflow and permissions read more of them.
+            queryset = queryset.defer(*LISTED_JOINS_UNREAD)
+        return queryset
 
     def get_serializer_context(self):
         user = self.request.user

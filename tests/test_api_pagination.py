@@ -1,0 +1,98 @@
+"""The question list reads a page ids first, with the total counted in the same query
+(iqtrack.api.pagination.IdsFirstPaginator): page by page it must answer what Django's
+count-and-page answers, and refuse the same page numbers."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.paginator import InvalidPage
+from django.core.paginator import Paginator as DjangoPaginator
+
+from iqtrack.api.pagination import IdsFirstPaginator
+from questions.models import Question
+from questions.visibility import visible_questions
+from tests import factories
+from tests.api_support import assert_error, client_for
+
+pytestmark = pytest.mark.django_db
+
+NUMBERS = [1, 2, 3, 4, "1", "3", "0", "-1", "x", "", None, 1.5, 2.0, "last"]
+
+
+def _answer(paginator_class, queryset, number) -> object:
+    paginator = paginator_class(queryset, 3)
+    if number == "last":  # as DRF asks for it
+        number = paginator.num_pages
+    try:
+        page = paginator.page(number)
+    except InvalidPage as refusal:
+        return type(refusal).__name__
+    return (
+        [question.pk for question in page],
+        paginator.count,
+        paginator.num_pages,
+        page.has_next(),
+        page.has_previous(),
+        page.start_index(),
+    )
+
+
+@pytest.fixture
+def seven_questions(team):
+    # Equal priorities and due dates: the order's last word (the id) decides.
+    return [factories.QuestionFactory(team=team, priority=3 if n % 2 else 2) for n in range(7)]
+
+
+@pytest.mark.parametrize("number", NUMBERS, ids=repr)
+def test_a_page_read_ids_first_is_djangos_page(seven_questions, lead, number):
+    queryset = visible_questions(lead).select_related("team").prefetch_related("recipients")
+
+    ids_first = _answer(IdsFirstPaginator, queryset, number)
+
+    assert ids_first == _answer(DjangoPaginator, queryset, number)
+
+
+@pytest.mark.parametrize("number", [1, 2, "last"], ids=repr)
+def test_an_empty_list_reads_as_djangos(lead, number):
+    queryset = visible_questions(lead)
+
+    assert _answer(IdsFirstPaginator, queryset, number) == _answer(
+        DjangoPaginator, queryset, number
+    )
+
+
+def test_rows_are_read_in_full_with_their_prefetches(seven_questions, lead, analyst):
+    seven_questions[0].recipients.add(analyst)
+    queryset = Question.objects.select_related("team").prefetch_related("recipients")
+
+    page = IdsFirstPaginator(queryset, 50).page(1)
+
+    first = next(question for question in page if question.pk == seven_questions[0].pk)
+    assert "team" in first._state.fields_cache
+    assert list(first.recipients.all()) == [analyst]
+
+
+def test_a_distinct_list_is_counted_djangos_way(seven_questions, lead, analyst):
+    # Each question twice (two members of its team) before DISTINCT: a window would count 14.
+    queryset = Question.objects.filter(team__members__in=[lead, analyst]).distinct()
+
+    answer = _answer(IdsFirstPaginator, queryset, 1)
+
+    assert answer == _answer(DjangoPaginator, queryset, 1)
+    assert answer[1] == 7
+
+
+def test_the_api_answers_every_page_and_refuses_the_rest(seven_questions, lead):
+    client = client_for(lead)
+
+    pages = [client.get("/api/questions/", {"page_size": 3, "page": n}).json() for n in (1, 2, 3)]
+    last = client.get("/api/questions/", {"page_size": 3, "page": "last"}).json()
+
+    assert [page["count"] for page in pages] == [7, 7, 7]
+    listed = [row["id"] for page in pages for row in page["results"]]
+    assert listed == [q.pk for q in Question.objects.filter(pk__in=listed)]  # the model's order
+    assert sorted(listed) == sorted(q.pk for q in seven_questions)
+    assert last == pages[2]
+    assert pages[0]["previous"] is None and pages[2]["next"] is None
+    for number in (4, 0, "x"):
+        assert_error(client.get("/api/questions/", {"page_size": 3, "page": number}), 404)
