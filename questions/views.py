@@ -27,7 +27,7 @@ from accounts.models import Team
 from evidence.models import Evidence
 from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
-from questions.ach_markup import RatingCells, url_maker
+from questions.ach_markup import ItemBadges, RatingCells, truncator, url_maker
 from questions.choices import Action, AssessmentState, Status
 from questions.comments import add_comment
 from questions.diff import compare_fields
@@ -228,25 +228,42 @@ def _ach_rows(question: Question, user, *, editable: bool):
     rating select per cell, drawn from plain data (questions/ach_markup.py: a RatingForm per row
     cost seconds for a 20 × 300 matrix); RatingForm reads what the selects post (evidence_rate)."""
     hypotheses = list(question.hypotheses.all())
-    links = EvidenceLink.objects.filter(
-        question=question, evidence__in=visible_linked_evidence(user, question)
-    ).select_related("evidence__source")
+    links = (
+        EvidenceLink.objects.filter(
+            question=question, evidence__in=visible_linked_evidence(user, question)
+        )
+        .select_related("evidence__source")
+        # What a row shows (templates/questions/_analysis.html): not the item's texts, markings'
+        # recipients or search vector, which a row never reads.
+        .only(*_ROW_LINK_FIELDS)
+    )
     ratings: dict[int, dict[int, str]] = {}
+    # By the hypotheses' ids, read above: no join to find the question's ratings.
+    rated = HypothesisRating.objects.filter(hypothesis__in=[h.pk for h in hypotheses])
     for evidence_id, hypothesis_id, rating in (
-        HypothesisRating.objects.filter(hypothesis__question=question)
-        .order_by()
-        .values_list("evidence_id", "hypothesis_id", "rating")
+        rated.order_by().values_list("evidence_id", "hypothesis_id", "rating") if hypotheses else ()
     ):
         ratings.setdefault(evidence_id, {})[hypothesis_id] = rating
     cells = RatingCells(hypotheses)
     rate_url = url_maker("questions:rate", question.pk)
+    evidence_url = url_maker("evidence:detail")
+    summary_of = truncator(140)
+    badges = ItemBadges()
     rows = []
     for link in links:
+        evidence = link.evidence
         current = ratings.get(link.evidence_id, {})
         rows.append(
             {
                 "link": link,
-                "evidence": link.evidence,
+                "evidence": evidence,
+                # Drawn here once per row or per distinct value, not by a tag or filter per row.
+                "url": evidence_url(link.evidence_id),
+                "summary": summary_of(evidence.summary),
+                "grading": badges.grading(evidence),
+                "marking": badges.marking(evidence.tlp),
+                "corroboration": badges.corroboration(evidence.corroboration),
+                "happened": evidence.happened_display,
                 "cells": (
                     cells.selects(link.evidence_id, link.evidence.summary, current)
                     if editable
@@ -256,6 +273,23 @@ def _ach_rows(question: Question, user, *, editable: bool):
             }
         )
     return hypotheses, rows
+
+
+# The columns a row of the question page's matrix reads (the link's, its item's, its source's).
+_ROW_LINK_FIELDS = (
+    "question_id",
+    "evidence_id",
+    "relevance",
+    "evidence__summary",
+    "evidence__credibility",
+    "evidence__corroboration",
+    "evidence__tlp",
+    "evidence__happened_on",
+    "evidence__happened_precision",
+    "evidence__happened_text",
+    "evidence__source__name",
+    "evidence__source__reliability",
+)
 
 
 def _action_forms(question: Question, actions) -> list[dict]:
@@ -276,26 +310,28 @@ def _action_forms(question: Question, actions) -> list[dict]:
 
 @login_required
 def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _get_question(request, pk)
     user = request.user
+    # The team's lead is named on the page.
+    question = get_object_or_404(_questions(user).select_related("team__lead"), pk=pk)
     actions = workflow.available_actions(question, user)
     can_rate = permissions.can_rate(user, question)
     can_link = permissions.can_add_evidence_link(user, question)
     can_hypothesise = permissions.can_edit_hypotheses(user, question)
     hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
-    versions = _versions(question, user)
+    # Read once, oldest first: the judgment history, the current version and the story use them.
+    versions = list(_versions(question, user).select_related("hypothesis").order_by("version"))
     assessment = _current_assessment(versions)
     link_q = request.GET.get("link_q", "").strip() if can_link else ""
+    parent, sub_questions = _family(question, user)
     context = {
         "question": _mark_overdue([question])[0],
-        # A key question out of this user's sight is not named, not even by its link.
-        "parent": _questions(user).filter(pk=question.parent_id).first(),
-        "sub_questions": _mark_overdue(list(_questions(user).filter(parent=question))),
+        "parent": parent,
+        "sub_questions": _mark_overdue(sub_questions),
         "hypotheses": hypotheses,
         "ach_rows": ach_rows,
         "assessment": assessment,
         "tradecraft": _tradecraft(assessment, user),
-        "versions": versions.order_by("version"),
+        "versions": versions,
         "timeline": question_history(question, request.user, versions=versions),
         "comments": question.comments.select_related("author"),
         "actions": _action_forms(question, actions),
@@ -315,6 +351,17 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "questions/detail.html", context)
 
 
+def _family(question: Question, user) -> tuple[Question | None, list[Question]]:
+    """The key question above `question` and its sub-questions, those this user may see, in one
+    query. A key question out of their sight is not named, not even by its link."""
+    related = Q(parent=question)
+    if question.parent_id is not None:
+        related |= Q(pk=question.parent_id)
+    family = list(_questions(user).filter(related))
+    parent = next((q for q in family if q.pk == question.parent_id), None)
+    return parent, [q for q in family if q.parent_id == question.pk]
+
+
 def _tradecraft(assessment: Assessment | None, user) -> Report | None:
     """The tradecraft findings of one version, shown beside it (questions.tradecraft), over the
     user's own ACH matrix."""
@@ -327,10 +374,11 @@ def _versions(question: Question, user):
     return visible_assessments(user, question)
 
 
-def _current_assessment(versions) -> Assessment | None:
-    """The signed-off answer if there is one, else the latest version in the works."""
-    approved = versions.filter(state=AssessmentState.APPROVED).order_by("-version").first()
-    return approved or versions.order_by("-version").first()
+def _current_assessment(versions: list[Assessment]) -> Assessment | None:
+    """The signed-off answer if there is one, else the latest version in the works
+    (`versions`: oldest first)."""
+    approved = [v for v in versions if v.state == AssessmentState.APPROVED]
+    return (approved or versions or [None])[-1]
 
 
 def _assign_form(question: Question, data=None) -> AssignForm:
