@@ -158,6 +158,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Repeat reads of the busiest pages and API answers are reused while the database has not
+# changed, for at most this many seconds (iqtrack/response_cache.py); 0 turns that off.
+RESPONSE_CACHE_SECONDS = env.int("RESPONSE_CACHE_SECONDS", 60, minimum=0)
 
 # ---------------------------------------------------------------------------------------------
 # Celery (the app itself is iqtrack/celery.py)

@@ -18,6 +18,7 @@ from django.utils.safestring import SafeString
 
 from evidence.choices import Corroboration
 from evidence.corroboration import origins
+from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
 from questions.ach_markup import joined, truncator, url_maker
@@ -157,6 +158,7 @@ def ach_scores(matrix: Matrix) -> list[dict]:
 
 
 @login_required
+@cached_read
 def ach_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     question = _question(request, pk)
     # The user's matrix: what they may not see is neither shown nor counted (nor said to exist).
@@ -193,6 +195,7 @@ def hit_url(hit: Hit) -> str:
 
 
 @login_required
+@cached_read
 def search_page(request: HttpRequest) -> HttpResponse:
     query = clean_query(request.GET.get("q", ""))
     kinds = [k for k in request.GET.getlist("kind") if k in KINDS] or list(KINDS)

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from evidence.models import Evidence
+from iqtrack.response_cache import cached_read
 from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
 from questions.ach_markup import ItemBadges, RatingCells, truncator, url_maker
@@ -158,6 +159,7 @@ def _mark_overdue(questions):
 # Dashboard and board
 # ---------------------------------------------------------------------------------------------
 @login_required
+@cached_read
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     cards = _cards(user)
@@ -186,6 +188,7 @@ def _unread_notifications(user):
 
 
 @login_required
+@cached_read
 def board(request: HttpRequest) -> HttpResponse:
     questions = _cards(request.user)
     form = BoardFilterForm(
@@ -309,6 +312,7 @@ def _action_forms(question: Question, actions) -> list[dict]:
 
 
 @login_required
+@cached_read
 def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     # The team's lead is named on the page.

@@ -18,8 +18,17 @@ from rest_framework import mixins, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from iqtrack import response_cache
 from iqtrack.api.etag import check_if_match, etag_of
 from iqtrack.api.parsers import StrictJSONParser
+
+
+class _Kept(Exception):
+    """A kept answer found after authentication, permissions and throttling: it ends the
+    request the way an exception does, without running the handler."""
+
+    def __init__(self, response) -> None:
+        self.response = response
 
 
 class BaseViewSet(viewsets.GenericViewSet):
@@ -30,6 +39,38 @@ class BaseViewSet(viewsets.GenericViewSet):
     # Columns never shown (a search vector, a joined object's long text): not read at all.
     deferred: tuple[str, ...] = ()
     etag = False
+    # GET answers reused while the database is unchanged (iqtrack/response_cache.py). Only for
+    # reads without side effects.
+    cache_reads = False
+    _read_key: str | None = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.cache_reads and request.method == "GET":
+            self._read_key = response_cache.key_for(
+                request, request.user, self._credential(request)
+            )
+            hit = response_cache.kept(self._read_key)
+            if hit is not None:
+                self._read_key = None  # already kept
+                raise _Kept(hit)
+
+    @staticmethod
+    def _credential(request) -> str | None:
+        if request.auth is not None and getattr(request.auth, "pk", None) is not None:
+            return f"token:{request.auth.pk}"
+        return response_cache.session_credential(request._request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Kept):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self._read_key is not None and response.status_code == 200:
+            response_cache.keep_when_rendered(self._read_key, response)
+        return response
 
     def get_queryset(self):
         queryset = type(self).visible(self.request.user)

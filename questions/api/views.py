@@ -89,6 +89,7 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 
     visible = staticmethod(visible_questions)
     filterset_class = QuestionFilterSet
+    cache_reads = True
     select_related = ("team", "parent", "created_by", "assignee", "reviewer")
     deferred = ("search_vector", "parent__body", "parent__search_vector")
     ordering_fields = [

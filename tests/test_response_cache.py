@@ -1,0 +1,242 @@
+"""Repeat reads are answered from the cache only while the database is exactly as it was.
+
+These tests commit for real (transactional): the cache keys on PostgreSQL's snapshot, which only
+moves when a transaction finishes, and an ordinary test runs inside one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Concat
+from django.http import HttpResponse
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from iqtrack.response_cache import cached_read, database_state
+from questions.models import Question
+from tests import factories
+from tokens.services import issue_token
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CSRF_SECRET = "k" * 32  # a browser holds the csrftoken cookie the first page set
+
+
+def signed_in(user) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.cookies["csrftoken"] = CSRF_SECRET
+    return client
+
+
+def read(client: Client, url: str, **headers) -> tuple[int, bytes]:
+    """Queries a GET ran, and its body."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(queries), response.content
+
+
+@pytest.fixture
+def question(team, lead, analyst):
+    return factories.QuestionFactory(team=team, title="Who supplied the rockets?", assignee=analyst)
+
+
+@pytest.mark.parametrize("page", ["questions:board", "questions:dashboard"])
+def test_a_repeat_view_reads_only_the_session_the_user_and_the_snapshot(page, question, lead):
+    client = signed_in(lead)
+    first, body = read(client, reverse(page))
+    again, same = read(client, reverse(page))
+    assert first > 3
+    assert again == 3  # session, user, pg_current_snapshot()
+    assert same == body
+
+
+def test_the_question_page_and_its_ach_matrix_are_reused(question, lead):
+    client = signed_in(lead)
+    urls = (reverse("questions:detail", args=[question.pk]), f"/questions/{question.pk}/ach/")
+    made = [read(client, url)[1] for url in urls]
+    assert made[0] != made[1]
+    assert [read(client, url) for url in urls] == [(3, body) for body in made]
+
+
+def test_a_write_through_the_orm_shows_on_the_next_view(question, lead):
+    client = signed_in(lead)
+    read(client, reverse("questions:board"))
+    factories.QuestionFactory(team=question.team, title="Was the payment routed via Dubai?")
+    queries, body = read(client, reverse("questions:board"))
+    assert queries > 3
+    assert b"Was the payment routed via Dubai?" in body
+
+
+def test_a_bulk_update_that_sends_no_signal_shows_on_the_next_view(question, lead):
+    client = signed_in(lead)
+    url = reverse("questions:detail", args=[question.pk])
+    read(client, url)
+    Question.objects.filter(pk=question.pk).update(title=Concat(F("title"), F("title")))
+    assert b"Who supplied the rockets?Who supplied the rockets?" in read(client, url)[1]
+
+
+def test_a_write_in_raw_sql_shows_on_the_next_view(question, lead):
+    client = signed_in(lead)
+    url = reverse("questions:detail", args=[question.pk])
+    read(client, url)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE questions_question SET title = %s WHERE id = %s", ["Renamed", question.pk]
+        )
+    assert b"Renamed" in read(client, url)[1]
+
+
+def test_a_rolled_back_write_leaves_no_trace(question, lead):
+    client = signed_in(lead)
+    url = reverse("questions:detail", args=[question.pk])
+    read(client, url)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Question.objects.filter(pk=question.pk).update(title="Never committed")
+        raise RuntimeError
+    assert b"Never committed" not in read(client, url)[1]
+
+
+def test_users_never_share_an_answer(question, lead, outsider):
+    mine, theirs = signed_in(lead), signed_in(outsider)  # signing in writes: both before reading
+    read(mine, reverse("questions:board"))
+    queries, body = read(theirs, reverse("questions:board"))
+    assert queries > 3
+    assert b"Who supplied the rockets?" not in body
+
+
+def test_pages_are_kept_per_session_and_csrf_cookie_and_their_forms_still_post(question, lead):
+    url = reverse("questions:detail", args=[question.pk])
+    first, other_session = signed_in(lead), signed_in(lead)  # signing in writes: before reading
+    other_cookie = Client(enforce_csrf_checks=True)
+    other_cookie.cookies["sessionid"] = first.cookies["sessionid"].value  # the same session
+    other_cookie.cookies["csrftoken"] = "m" * 32
+    read(first, url)
+    # A page carries CSRF tokens minted from the cookie's secret, and the session is the user's
+    # sign-in: neither another session nor another cookie gets this page.
+    assert read(other_session, url)[0] > 3
+    assert read(other_cookie, url)[0] > 3
+    # A form on a reused page still posts: its token belongs to this client's cookie.
+    assert read(other_cookie, url)[0] == 3
+    page = other_cookie.get(url).content.decode()
+    token = page.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    response = other_cookie.post(
+        reverse("questions:comment", args=[question.pk]),
+        {"csrfmiddlewaretoken": token, "body": "Checked the shipping manifests."},
+    )
+    assert response.status_code == 302
+
+
+def test_without_a_csrf_cookie_a_page_is_made_afresh(question, lead):
+    client = signed_in(lead)
+    del client.cookies["csrftoken"]
+    first = read(client, reverse("questions:board"))[0]
+    del client.cookies["csrftoken"]  # the answer set one; this client keeps refusing it
+    assert read(client, reverse("questions:board"))[0] == first
+
+
+def test_a_new_period_makes_pages_afresh_because_they_say_overdue_and_minutes_ago(
+    question, lead, settings
+):
+    settings.RESPONSE_CACHE_SECONDS = 60
+    client = signed_in(lead)
+    with time_machine.travel(dt.datetime(2026, 11, 27, 9, 0, 1, tzinfo=dt.UTC), tick=False):
+        read(client, reverse("questions:board"))
+        assert read(client, reverse("questions:board"))[0] == 3
+    with time_machine.travel(dt.datetime(2026, 11, 27, 9, 1, 1, tzinfo=dt.UTC), tick=False):
+        assert read(client, reverse("questions:board"))[0] > 3
+
+
+def test_an_htmx_fragment_and_the_whole_page_are_kept_apart(question, lead):
+    client = signed_in(lead)
+    _, whole = read(client, reverse("questions:board"))
+    _, fragment = read(client, reverse("questions:board"), HTTP_HX_REQUEST="true")
+    assert fragment != whole
+    assert b"<html" in whole and b"<html" not in fragment
+
+
+def test_setting_the_period_to_zero_turns_reuse_off(question, lead, settings):
+    settings.RESPONSE_CACHE_SECONDS = 0
+    client = signed_in(lead)
+    first = read(client, reverse("questions:board"))[0]
+    assert read(client, reverse("questions:board"))[0] == first
+
+
+def test_a_page_showing_a_one_time_message_is_neither_served_from_nor_kept(lead):
+    calls = []
+
+    @cached_read
+    def view(request):
+        calls.append([m.message for m in get_messages(request)])
+        return HttpResponse("page")
+
+    def request(message: str | None):
+        request = RequestFactory().get("/", HTTP_COOKIE=f"csrftoken={CSRF_SECRET}")
+        request.user = lead
+        request.session = SessionStore()
+        request.session.create()
+        request.session.save()
+        request._messages = FallbackStorage(request)
+        if message:
+            request._messages.add(20, message)
+        return request
+
+    view(request("Comment added."))
+    view(request(None))
+    assert calls == [["Comment added."], []]  # both made: the first was not kept
+
+
+def test_an_api_read_is_reused_with_its_etag(question, lead):
+    _, secret = issue_token(lead, name="cache")
+    client = Client(HTTP_AUTHORIZATION=f"Token {secret}")
+    url = f"/api/questions/{question.pk}/"
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url)
+    assert len(queries) == 2  # the token with its user, pg_current_snapshot()
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
+    assert again["Content-Type"] == "application/json"
+
+
+def test_api_list_search_and_ach_answers_are_reused(question, lead):
+    _, secret = issue_token(lead, name="cache")
+    client = Client(HTTP_AUTHORIZATION=f"Token {secret}")
+    for url in (
+        "/api/questions/?status=open",
+        "/api/search/?q=rockets",
+        f"/api/questions/{question.pk}/ach/",
+    ):
+        first = client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            again = client.get(url)
+        assert (first.status_code, again.content) == (200, first.content)
+        assert len(queries) == 2
+
+
+def test_a_revoked_token_is_refused_even_where_its_answer_was_kept(question, lead):
+    token, secret = issue_token(lead, name="cache")
+    client = Client(HTTP_AUTHORIZATION=f"Token {secret}")
+    url = f"/api/questions/{question.pk}/"
+    assert client.get(url).status_code == 200
+    token.delete()
+    assert client.get(url).status_code == 401
+
+
+@pytest.mark.django_db(transaction=False)
+def test_inside_a_transaction_nothing_is_reused(question, lead):
+    assert connection.in_atomic_block
+    assert database_state() is None
+    client = signed_in(lead)
+    first = read(client, reverse("questions:board"))[0]
+    assert read(client, reverse("questions:board"))[0] == first
