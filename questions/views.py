@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Window
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -230,11 +230,14 @@ def _ach_rows(question: Question, user, *, editable: bool):
     """The ACH matrix: one row per visible linked item, its ratings, and — when editable — a
     rating select per cell, drawn from plain data (questions/ach_markup.py: a RatingForm per row
     cost seconds for a 20 × 300 matrix); RatingForm reads what the selects post (evidence_rate)."""
-    hypotheses = list(question.hypotheses.all())
+    # The models' orders without their first key, the question (one question here): ordering
+    # by a question sorts by its own fields, a join for nothing.
+    hypotheses = list(question.hypotheses.order_by("position", "id"))
     links = (
         EvidenceLink.objects.filter(
             question=question, evidence__in=visible_linked_evidence(user, question)
         )
+        .order_by("evidence__happened_on", "id")
         .select_related("evidence__source")
         # What a row shows (templates/questions/_analysis.html): not the item's texts, markings'
         # recipients or search vector, which a row never reads.
@@ -315,8 +318,7 @@ def _action_forms(question: Question, actions) -> list[dict]:
 @cached_read
 def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    # The team's lead is named on the page.
-    question = get_object_or_404(_questions(user).select_related("team__lead"), pk=pk)
+    question, parent, sub_questions = _with_family(user, pk)
     actions = workflow.available_actions(question, user)
     can_rate = permissions.can_rate(user, question)
     can_link = permissions.can_add_evidence_link(user, question)
@@ -326,7 +328,6 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     versions = list(_versions(question, user).select_related("hypothesis").order_by("version"))
     assessment = _current_assessment(versions)
     link_q = request.GET.get("link_q", "").strip() if can_link else ""
-    parent, sub_questions = _family(question, user)
     context = {
         "question": _mark_overdue([question])[0],
         "parent": parent,
@@ -337,7 +338,7 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tradecraft": _tradecraft(assessment, user),
         "versions": versions,
         "timeline": question_history(question, request.user, versions=versions),
-        "comments": question.comments.select_related("author"),
+        "comments": question.comments.select_related("author").order_by("created_at", "id"),
         "actions": _action_forms(question, actions),
         "assign_form": _assign_form(question) if Action.ASSIGN in actions else None,
         "can_review": Action.APPROVE in actions or Action.RETURN in actions,
@@ -355,15 +356,21 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "questions/detail.html", context)
 
 
-def _family(question: Question, user) -> tuple[Question | None, list[Question]]:
-    """The key question above `question` and its sub-questions, those this user may see, in one
-    query. A key question out of their sight is not named, not even by its link."""
-    related = Q(parent=question)
-    if question.parent_id is not None:
-        related |= Q(pk=question.parent_id)
-    family = list(_questions(user).filter(related))
+def _with_family(user, pk: int) -> tuple[Question, Question | None, list[Question]]:
+    """The question (or 404), its key question and its sub-questions, those this user may see, in
+    one query: each visibility check is compiled and planned once, not three times. A key
+    question out of their sight is not named, not even by its link."""
+    parent_id = Question.objects.filter(pk=pk).values("parent_id")
+    family = list(
+        _questions(user)
+        .select_related("team__lead")  # the page names the team's lead
+        .filter(Q(pk=pk) | Q(parent=pk) | Q(pk=Subquery(parent_id)))
+    )
+    question = next((q for q in family if q.pk == pk), None)
+    if question is None:
+        raise Http404("No Question matches the given query.")
     parent = next((q for q in family if q.pk == question.parent_id), None)
-    return parent, [q for q in family if q.parent_id == question.pk]
+    return question, parent, [q for q in family if q.parent_id == pk]
 
 
 def _tradecraft(assessment: Assessment | None, user) -> Report | None:
