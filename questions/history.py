@@ -130,6 +130,13 @@ def _historical(model: type[models.Model]) -> type[models.Model]:
     return model.history.model
 
 
+@cache
+def _cited_through() -> type[models.Model]:
+    """The history of assessments' cited evidence (a descriptor of simple_history's, which builds
+    a manager on each access, like `Model.history`)."""
+    return _historical(Assessment).cited_evidence.model
+
+
 def _records(model: type[models.Model]) -> QuerySet:
     """Every history row of `model`, through the historical model's own manager: `Model.history`
     builds a manager class on each access (simple_history's descriptor: a fraction of a
@@ -143,16 +150,23 @@ class _Labels:
 
     An evidence item or question out of the viewer's sight gets no label: `hides` tells the
     story to leave out whatever would name it. `seen_evidence` holds the items the viewer may
-    see among those the story may name; `questions` is the viewer's visible questions.
+    see among those the story may name.
     """
 
-    def __init__(self, seen_evidence: set[int], questions: QuerySet[Question]) -> None:
+    def __init__(self, seen_evidence: set[int], viewer) -> None:
         self._seen_evidence = seen_evidence
-        self._questions = questions
+        self._viewer = viewer
         self._wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
         self._cache: dict[tuple[type, Any], str] = {}
         self.objects: dict[tuple[type, Any], models.Model] = {}
         self.hidden: set[tuple[type, Any]] = set()
+
+    def know(self, obj: models.Model) -> None:
+        """Label `obj`, already read, without a query. Not for evidence or questions: whether
+        the viewer sees them is asked with their label."""
+        model = type(obj)
+        self._cache[(model, obj.pk)] = display_user(obj) if model is get_user_model() else str(obj)
+        self.objects[(model, obj.pk)] = obj
 
     def want(self, model: type[models.Model], pks: Iterable[Any]) -> None:
         self._wanted[model].update(pk for pk in pks if pk is not None)
@@ -169,7 +183,7 @@ class _Labels:
         rows = model._default_manager.filter(pk__in=missing).order_by()
         if model is Question:
             # Whether the viewer sees each one, asked in the same query.
-            seen = self._questions.filter(pk=OuterRef("pk"))
+            seen = visible_questions(self._viewer).filter(pk=OuterRef("pk"))
             rows = rows.annotate(_history_seen=Exists(seen))
         found = {obj.pk: obj for obj in rows}
         for pk in missing:
@@ -300,11 +314,12 @@ class _Story:
             else []
         )
         links = _oldest_first(_records(EvidenceLink).filter(question_id=q.pk))
-        through = _historical(Assessment).cited_evidence.model
         cited: dict[int, set[int]] = defaultdict(set)
-        for history_id, evidence_id in through.objects.filter(
-            history__question_id=q.pk
-        ).values_list("history_id", "evidence_id"):
+        for history_id, evidence_id in (
+            _cited_through()
+            .objects.filter(history__question_id=q.pk)
+            .values_list("history_id", "evidence_id")
+        ):
             cited[history_id].add(evidence_id)
         # Every item the story may name: linked to the question at any time, rated against or
         # cited by it, or derived from by one of those (the only evidence it labels).
@@ -316,7 +331,9 @@ class _Story:
             if ids
             else set()
         )
-        self.labels = _Labels(seen, visible_questions(self.viewer))
+        self.labels = _Labels(seen, self.viewer)
+        if Question.team.is_cached(q):  # the caller read the team with the question
+            self.labels.know(q.team)
 
         linked_since: dict[int, datetime] = {}
         for r in links:
