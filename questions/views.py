@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -324,8 +324,15 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_link = permissions.can_add_evidence_link(user, question)
     can_hypothesise = permissions.can_edit_hypotheses(user, question)
     hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
-    # Read once, oldest first: the judgment history, the current version and the story use them.
-    versions = list(_versions(question, user).select_related("hypothesis").order_by("version"))
+    # Read once, oldest first: the judgment history, the current version and the story use them;
+    # with what the current one's card names (its hypothesis, its cited items and their sources).
+    cited = Prefetch("cited_evidence", queryset=Evidence.objects.select_related("source"))
+    versions = list(
+        _versions(question, user)
+        .select_related("hypothesis")
+        .prefetch_related(cited)
+        .order_by("version")
+    )
     assessment = _current_assessment(versions)
     link_q = request.GET.get("link_q", "").strip() if can_link else ""
     context = {
