@@ -367,7 +367,7 @@ def _with_family(user, pk: int) -> tuple[Question, Question | None, list[Questio
     """The question (or 404), its key question and its sub-questions, those this user may see, in
     one query: each visibility check is compiled and planned once, not three times. A key
     question out of their sight is not named, not even by its link."""
-    parent_id = Question.objects.filter(pk=pk).values("parent_id")
+    parent_id = Question.objects.filter(pk=pk).order_by().values("parent_id")
     family = list(
         _questions(user)
         .select_related("team__lead")  # the page names the team's lead
