@@ -103,16 +103,22 @@ def display_user(user) -> str:
 
 
 def question_history(
-    question: Question, viewer, *, versions: Iterable[Assessment] | None = None
+    question: Question,
+    viewer,
+    *,
+    versions: Iterable[Assessment] | None = None,
+    seen_questions: Iterable[Question] = (),
 ) -> list[Entry]:
     """`question`'s story as `viewer` may see it (the caller has checked they see `question`).
     `versions`: what visible_assessments(viewer, question) answered (a queryset or the list of
-    its rows), when the caller has it.
+    its rows), when the caller has it. `seen_questions`: other questions the caller has read
+    through visible_questions(viewer), such as its key question, which the story then names
+    without looking them up.
 
     A fixed number of queries whatever the story's length, and few: each history table is read
     once (a question's page reads the story on every view, and for most questions it is short, so
     the cost was the queries, not the rows: bench/RESULTS.md)."""
-    story = _Story(question, viewer, versions)
+    story = _Story(question, viewer, versions, seen_questions)
     story.add_transitions()
     story.add_reviews()
     story.add_comments()
@@ -162,8 +168,9 @@ class _Labels:
         self.hidden: set[tuple[type, Any]] = set()
 
     def know(self, obj: models.Model) -> None:
-        """Label `obj`, already read, without a query. Not for evidence or questions: whether
-        the viewer sees them is asked with their label."""
+        """Label `obj`, already read, without a query: a question only when the viewer sees it
+        (read through visible_questions), never an evidence item (whether the viewer sees one is
+        asked with the label)."""
         model = type(obj)
         self._cache[(model, obj.pk)] = display_user(obj) if model is get_user_model() else str(obj)
         self.objects[(model, obj.pk)] = obj
@@ -279,8 +286,15 @@ class _Story:
     """Reads every row the story tells first (each table once), then every label those rows
     name (one query per kind of thing), then tells it."""
 
-    def __init__(self, question: Question, viewer, versions: Iterable[Assessment] | None) -> None:
+    def __init__(
+        self,
+        question: Question,
+        viewer,
+        versions: Iterable[Assessment] | None,
+        seen_questions: Iterable[Question] = (),
+    ) -> None:
         self.question = question
+        self.seen_questions = [question, *seen_questions]
         self.viewer = viewer
         if versions is None:
             versions = visible_assessments(viewer, question)
@@ -334,6 +348,8 @@ class _Story:
         self.labels = _Labels(seen, self.viewer)
         if Question.team.is_cached(q):  # the caller read the team with the question
             self.labels.know(q.team)
+        for seen_question in self.seen_questions:
+            self.labels.know(seen_question)
 
         linked_since: dict[int, datetime] = {}
         for r in links:

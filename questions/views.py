@@ -344,7 +344,9 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "assessment": assessment,
         "tradecraft": _tradecraft(assessment, user),
         "versions": versions,
-        "timeline": question_history(question, request.user, versions=versions),
+        "timeline": question_history(
+            question, user, versions=versions, seen_questions=[parent] if parent else []
+        ),
         "comments": question.comments.select_related("author").order_by("created_at", "id"),
         "actions": _action_forms(question, actions),
         "assign_form": _assign_form(question) if Action.ASSIGN in actions else None,
