@@ -28,6 +28,7 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Exists, OuterRef, QuerySet
 
+from accounts.models import Team
 from evidence.models import Evidence
 from questions.choices import Action, Status
 from questions.models import (
@@ -171,7 +172,7 @@ class _Labels:
         """Label `obj`, already read, without a query: a question only when the viewer sees it
         (read through visible_questions), never an evidence item (whether the viewer sees one is
         asked with the label)."""
-        model = type(obj)
+        model = obj.__class__  # the model of a lazily loaded request.user too
         self._cache[(model, obj.pk)] = display_user(obj) if model is get_user_model() else str(obj)
         self.objects[(model, obj.pk)] = obj
 
@@ -278,6 +279,19 @@ class _Track:
         ]
 
 
+def _read_with(question: Question, viewer) -> list[models.Model]:
+    """The viewer, and the team and people the caller read with the question (its lead, analyst,
+    reviewer, author): most of those a story names, labelled without a query."""
+    User = get_user_model()
+    read = [viewer] if isinstance(viewer, User) else []
+    for relation in (Question.team, Question.assignee, Question.reviewer, Question.created_by):
+        if relation.is_cached(question) and (obj := getattr(question, relation.field.name)):
+            read.append(obj)
+    if Question.team.is_cached(question) and Team.lead.is_cached(question.team):
+        read.append(question.team.lead)
+    return [obj for obj in read if obj is not None]
+
+
 def _oldest_first(records: Iterable[Any]) -> list[Any]:
     return sorted(records, key=lambda r: (r.history_date, r.history_id))
 
@@ -346,10 +360,8 @@ class _Story:
             else set()
         )
         self.labels = _Labels(seen, self.viewer)
-        if Question.team.is_cached(q):  # the caller read the team with the question
-            self.labels.know(q.team)
-        for seen_question in self.seen_questions:
-            self.labels.know(seen_question)
+        for obj in [*self.seen_questions, *_read_with(q, self.viewer)]:
+            self.labels.know(obj)
 
         linked_since: dict[int, datetime] = {}
         for r in links:

@@ -247,9 +247,9 @@ def test_a_question_the_user_may_not_see_is_not_found(client, question, outsider
 # tradecraft checks of the current one: its cited items, their origins, the reader's matrix (7);
 # the story: steps, reviews, the history of hypotheses, ratings, links, cited items, evidence,
 # comments, assessments and the question, the evidence the reader may see, and the labels of
-# people, hypotheses, evidence and sources (15: the key question is named as the page read it);
-# the unread count and the comments (2).
-QUESTION_PAGE_QUERIES = 34
+# hypotheses, evidence and sources (14: the key question, the team and its people are named as
+# the page read them); the unread count and the comments (2).
+QUESTION_PAGE_QUERIES = 33
 
 
 def test_the_question_page_takes_the_same_queries_however_long_its_story(
