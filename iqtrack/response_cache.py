@@ -5,13 +5,14 @@ or API answer is kept in the cache under a key made of:
 
 - **the database's state**: PostgreSQL's current snapshot (`pg_current_snapshot()`), which
   lists the transactions that have finished. Two equal snapshots see exactly the same committed
-  data, and any transaction that commits a write anywhere changes it. So an answer is reused only
+  data, and any transaction that commits a write anywhere changes it (on the whole server: writes
+  to its other databases count too). So an answer is reused only
   while nothing at all has been written since it was made — whoever wrote it, however (the API,
   a page, the admin, a Celery task, a bulk insert, `psql`). There is nothing to invalidate and no
-  write path that can forget to: the first write makes every key new. The snapshot is read
-  before the answer is made, so what is kept is never older than its key.
-- **who asks and how**: the user (with the flags the code reads off the user row as it was
-  authenticated: superuser, staff), and the credential — the API token, or the session and its
+  write path that can forget to: the first write makes every key new. `SnapshotMiddleware`
+  reads the snapshot first thing, before the session, the user or the token, so everything an
+  answer is made from is at least as recent as its key.
+- **who asks and how**: the user, and the credential — the API token, or the session and its
   CSRF cookie, because a page carries a CSRF token minted from that cookie's secret;
 - **what is asked**: the full path with its query string, and the headers that change the
   answer (Accept, the HTMX headers, the language);
@@ -20,8 +21,9 @@ or API answer is kept in the cache under a key made of:
 
 Only reads in autocommit mode take part: inside a transaction that has written, the snapshot
 does not describe what the transaction sees. SQLite has no snapshot, so the embedded default
-(`make run`) never caches. Only 200 answers without cookies or `no-store` are kept, and never a
-page that shows a one-time message. Redis being down makes every read a miss (iqtrack/cache.py).
+(`make run`) never caches; nor does a read while the database is unreachable. Only 200 answers
+without cookies or `no-store` are kept, and never a page that shows a one-time message. Redis
+being down makes every read a miss (iqtrack/cache.py).
 
 The cost when nothing is reused is one query (the snapshot) and one Redis read and write.
 The views that use it: `cached_read` on pages, `BaseViewSet.cache_reads` in the API.
@@ -39,7 +41,10 @@ from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
+
+from iqtrack.api.errors import DATABASE_UNAVAILABLE
 
 PREFIX = "iqtrack:read:"
 # Request headers that select a different answer for the same path.
@@ -53,9 +58,44 @@ def database_state() -> str | None:
     PostgreSQL, or inside a transaction (its own writes are not in the snapshot)."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_snapshot()::text")
-        return cursor.fetchone()[0]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_snapshot()::text")
+            return cursor.fetchone()[0]
+    except DATABASE_UNAVAILABLE:
+        # No reuse; the view's own first query fails the same way and answers 503 in the
+        # page's or the API's shape (iqtrack/unavailable.py).
+        return None
+
+
+def _reuses_reads(path: str) -> bool:
+    try:
+        view = resolve(path).func
+    except Resolver404:
+        return False
+    # A page marked by cached_read (login_required's wraps copies the mark), or an API viewset
+    # with cache_reads.
+    return getattr(view, "reuses_reads", False) or getattr(
+        getattr(view, "cls", None), "cache_reads", False
+    )
+
+
+class SnapshotMiddleware:
+    """Reads the database's snapshot before anything else is read, for a GET that a kept answer
+    may serve (settings.MIDDLEWARE puts it before the session and authentication)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.database_state = None
+        if (
+            request.method == "GET"
+            and settings.RESPONSE_CACHE_SECONDS
+            and _reuses_reads(request.path_info)
+        ):
+            request.database_state = database_state()
+        return self.get_response(request)
 
 
 def session_credential(request: HttpRequest) -> str | None:
@@ -73,10 +113,8 @@ def key_for(request: HttpRequest, user, credential: str | None) -> str | None:
     seconds = settings.RESPONSE_CACHE_SECONDS
     if not seconds or credential is None or request.method != "GET":
         return None
-    if not getattr(user, "is_authenticated", False):
-        return None
-    state = database_state()
-    if state is None:
+    state = getattr(request, "database_state", None)
+    if state is None or not getattr(user, "is_authenticated", False):
         return None
     parts = [
         connection.settings_dict["NAME"],
@@ -84,8 +122,6 @@ def key_for(request: HttpRequest, user, credential: str | None) -> str | None:
         int(time.time() // seconds),
         credential,
         user.pk,
-        user.is_superuser,
-        user.is_staff,
         request.get_full_path(),
         translation.get_language(),
         *(request.headers.get(name, "") for name in VARYING_HEADERS),
@@ -144,4 +180,5 @@ def cached_read(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         keep_when_rendered(key, response)
         return response
 
+    wrapper.reuses_reads = True  # type: ignore[attr-defined]  # read by SnapshotMiddleware
     return wrapper

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A lost database answers 503 (the API's error shape under /api/), not a 500.
     "iqtrack.unavailable.DatabaseUnavailableMiddleware",
+    # Before anything reads the session or the user: a reused answer's key (response_cache.py).
+    "iqtrack.response_cache.SnapshotMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
