@@ -272,7 +272,9 @@ def test_the_question_page_takes_the_same_queries_however_long_its_story(
             hypothesis.save()
             for _ in range(3):
                 item = _linked_evidence(question)
-                HypothesisRating.objects.create(hypothesis=hypothesis, evidence=item, rating=AchRating.CONSISTENT)
+                HypothesisRating.objects.create(
+                    hypothesis=hypothesis, evidence=item, rating=AchRating.CONSISTENT
+                )
         for n in range(3):
             add_comment(question, analyst, f"Comment {n}")
 
