@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from evidence.choices import Corroboration
 from questions.choices import AchRating
-from questions.templatetags.iqtrack_ui import ach_label
+from questions.templatetags.iqtrack_ui import ach_label, grading_badge, tlp_badge
 
 
 def joined(parts: list[SafeString], separator: str = "") -> SafeString:
@@ -110,3 +111,40 @@ class RatingCells:
                 cell = format_html('<td class="rating-{}">{}</td>', rating, ach_label(rating))
             cells.append(cell)
         return joined(cells)
+
+
+# ---------------------------------------------------------------------------------------------
+# The question page's matrix: what the first cell of a row says about its item
+# ---------------------------------------------------------------------------------------------
+_CORROBORATION_LABELS = dict(Corroboration.choices)
+
+
+class ItemBadges:
+    """An item's grading, marking and corroboration badges as the question page shows them
+    (iqtrack_ui's tags, the template's corroboration badge), each drawn once per distinct value:
+    a page of hundreds of rows has a few dozen gradings and a handful of markings."""
+
+    def __init__(self) -> None:
+        self._gradings: dict[str, SafeString] = {}
+        self._markings: dict[str, SafeString] = {}
+        self._corroborations: dict[str, SafeString] = {}
+
+    def grading(self, evidence) -> SafeString:
+        code = evidence.grading
+        if code not in self._gradings:
+            self._gradings[code] = grading_badge(evidence)
+        return self._gradings[code]
+
+    def marking(self, tlp: str) -> SafeString:
+        if tlp not in self._markings:
+            self._markings[tlp] = tlp_badge(tlp)
+        return self._markings[tlp]
+
+    def corroboration(self, value: str) -> SafeString:
+        if value not in self._corroborations:
+            self._corroborations[value] = format_html(
+                '<span class="badge corroboration corroboration-{}">{}</span>',
+                value,
+                _CORROBORATION_LABELS.get(value, value),
+            )
+        return self._corroborations[value]

@@ -8,22 +8,24 @@ may not see is a 404).
 
 from __future__ import annotations
 
+from html import escape
+
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from evidence.choices import Corroboration
 from evidence.corroboration import origins
 from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
-from questions.ach_markup import joined, truncator, url_maker
+from questions.ach_markup import ItemBadges, joined, truncator, url_maker
 from questions.search import KINDS, Hit, search
-from questions.templatetags.iqtrack_ui import ach_label, grading_badge
+from questions.templatetags.iqtrack_ui import ach_label
 from questions.timeline import case_questions, timeline
 from questions.visibility import (
     visible_actors,
@@ -42,8 +44,10 @@ def _question(request: HttpRequest, pk: int):
 # ACH matrix
 # ---------------------------------------------------------------------------------------------
 # The rows are drawn here, not in the template (questions/ach_markup.py says why): a cell is one
-# of a few strings (its column's number and its rating), each formatted once; a row is one
-# format_html, which escapes every value it is given, as the template did.
+# of a few strings (its column's number and its rating), each formatted once per page; a row is
+# one str.format of values escaped as format_html escapes them (html.escape, which is what
+# django.utils.html.escape applies to a str), without format_html's checks for lazy strings on
+# each of the thousands of values of a 300-row matrix (they were most of its drawing).
 _ROW = (
     '<tr class="{}">'
     '<th scope="row"><a href="{}">{}</a><div class="meta">\n{}\n</div></th>'
@@ -66,32 +70,34 @@ def _cell(column: int, rating: str) -> SafeString:
     )
 
 
-_CORROBORATION_LABELS = dict(Corroboration.choices)
+class _Column(dict):
+    """One column's cells by rating, each drawn the first time it is needed."""
+
+    def __init__(self, column: int) -> None:
+        super().__init__()
+        self.column = column
+
+    def __missing__(self, rating: str) -> SafeString:
+        cell = self[rating] = _cell(self.column, rating)
+        return cell
 
 
-def _row_meta(evidence, *, grading: SafeString, weak: bool, linchpin: bool, repeats) -> SafeString:
-    """The badges under an item's summary, as the matrix shows them."""
+def _row_meta(evidence, *, grading: str, weak: str, linchpin: bool, repeats) -> str:
+    """The badges under an item's summary, as the matrix shows them (`weak`: its corroboration
+    badge when it is single-source or unconfirmed, else "")."""
     parts = [grading]
     if weak:
-        parts.append(
-            format_html(
-                '<span class="badge corroboration corroboration-{}">{}</span>',
-                evidence.corroboration,
-                _CORROBORATION_LABELS.get(evidence.corroboration, evidence.corroboration),
-            )
-        )
+        parts.append(weak)
     if linchpin:
         parts.append(_LINCHPIN)
     if repeats:
         parts.append(
-            format_html(
-                '<span class="badge repeats" title="Repeats: {}">Repeats another item</span>',
-                repeats,
-            )
+            f'<span class="badge repeats" title="Repeats: {escape(repeats)}">'
+            "Repeats another item</span>"
         )
     if happened := evidence.happened_display:
-        parts.append(format_html("<span>{}</span>", happened))
-    return joined(parts, "\n")
+        parts.append(f"<span>{escape(happened)}</span>")
+    return "\n".join(parts)
 
 
 def ach_rows(matrix: Matrix) -> list[SafeString]:
@@ -100,44 +106,37 @@ def ach_rows(matrix: Matrix) -> list[SafeString]:
     matrix), its cells, and its diagnosticity."""
     origin_of = origins(e.id for e in matrix.evidence)
     titles = {e.id: e.summary for e in matrix.evidence}
-    hypothesis_ids = [h.id for h in matrix.hypotheses]
-    cells = [{} for _ in hypothesis_ids]  # per column: rating → its cell
-    gradings: dict[str, SafeString] = {}  # Admiralty code → its badge
+    columns = [(h.id, _Column(number)) for number, h in enumerate(matrix.hypotheses, start=1)]
+    badges = ItemBadges()
     linchpins = set(matrix.scoring.linchpins)
-    ratings = matrix.ratings
+    diagnosticity = matrix.scoring.diagnosticity
+    rating_of = matrix.ratings.get
     evidence_url = url_maker("evidence:detail")
     summary_of = truncator(110)
     rows = []
     for evidence in matrix.evidence:
-        origin = origin_of.get(evidence.id, evidence.id)
-        linchpin = evidence.id in linchpins
-        grading = evidence.grading
-        if grading not in gradings:
-            gradings[grading] = grading_badge(evidence)
-        row_cells = []
-        for column, hypothesis_id in enumerate(hypothesis_ids):
-            rating = ratings.get((evidence.id, hypothesis_id)) or ""
-            cell = cells[column].get(rating)
-            if cell is None:
-                cell = cells[column][rating] = _cell(column + 1, rating)
-            row_cells.append(cell)
-        diagnosticity = matrix.scoring.diagnosticity.get(evidence.id, 0)
+        item = evidence.id
+        origin = origin_of.get(item, item)
+        linchpin = item in linchpins
+        corroboration = evidence.corroboration
         meta = _row_meta(
             evidence,
-            grading=gradings[grading],
-            weak=evidence.corroboration in WEAK_CORROBORATION,
+            grading=badges.grading(evidence),
+            weak=badges.corroboration(corroboration) if corroboration in WEAK_CORROBORATION else "",
             linchpin=linchpin,
-            repeats=titles.get(origin) if origin != evidence.id else None,
+            repeats=titles.get(origin) if origin != item else None,
         )
+        cells = "".join([column[rating_of((item, h)) or ""] for h, column in columns])
         rows.append(
-            format_html(
-                _ROW,
-                "is-linchpin" if linchpin else "",
-                evidence_url(evidence.id),
-                summary_of(evidence.summary),
-                meta,
-                joined(row_cells),
-                diagnosticity or _NO_DIAGNOSTIC_VALUE,
+            mark_safe(  # noqa: S308 — every value is escaped above or is markup made here
+                _ROW.format(
+                    "is-linchpin" if linchpin else "",
+                    escape(evidence_url(item)),
+                    escape(summary_of(evidence.summary)),
+                    meta,
+                    cells,
+                    diagnosticity.get(item, 0) or _NO_DIAGNOSTIC_VALUE,
+                )
             )
         )
     return rows
@@ -166,7 +165,8 @@ def ach_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "question": question,
         "matrix": matrix,
-        "rows": ach_rows(matrix),
+        # One string: a template loop over hundreds of rows cost more than drawing them.
+        "rows": joined(ach_rows(matrix), "\n      "),
         "scores": ach_scores(matrix),
     }
     return render(request, "questions/ach.html", context)

@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Window
 from django.db.models.functions import Collate, RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,7 +28,7 @@ from evidence.models import Evidence
 from iqtrack.response_cache import cached_read
 from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
-from questions.ach_markup import RatingCells, url_maker
+from questions.ach_markup import ItemBadges, RatingCells, truncator, url_maker
 from questions.choices import Action, AssessmentState, Status
 from questions.comments import add_comment
 from questions.diff import compare_fields
@@ -255,26 +255,46 @@ def _ach_rows(question: Question, user, *, editable: bool):
     """The ACH matrix: one row per visible linked item, its ratings, and — when editable — a
     rating select per cell, drawn from plain data (questions/ach_markup.py: a RatingForm per row
     cost seconds for a 20 × 300 matrix); RatingForm reads what the selects post (evidence_rate)."""
-    hypotheses = list(question.hypotheses.all())
-    links = EvidenceLink.objects.filter(
-        question=question, evidence__in=visible_linked_evidence(user, question)
-    ).select_related("evidence__source")
+    # The models' orders without their first key, the question (one question here): ordering
+    # by a question sorts by its own fields, a join for nothing.
+    hypotheses = list(question.hypotheses.order_by("position", "id"))
+    links = (
+        EvidenceLink.objects.filter(
+            question=question, evidence__in=visible_linked_evidence(user, question)
+        )
+        .order_by("evidence__happened_on", "id")
+        .select_related("evidence__source")
+        # What a row shows (templates/questions/_analysis.html): not the item's texts, markings'
+        # recipients or search vector, which a row never reads.
+        .only(*_ROW_LINK_FIELDS)
+    )
     ratings: dict[int, dict[int, str]] = {}
+    # By the hypotheses' ids, read above: no join to find the question's ratings.
+    rated = HypothesisRating.objects.filter(hypothesis__in=[h.pk for h in hypotheses])
     for evidence_id, hypothesis_id, rating in (
-        HypothesisRating.objects.filter(hypothesis__question=question)
-        .order_by()
-        .values_list("evidence_id", "hypothesis_id", "rating")
+        rated.order_by().values_list("evidence_id", "hypothesis_id", "rating") if hypotheses else ()
     ):
         ratings.setdefault(evidence_id, {})[hypothesis_id] = rating
     cells = RatingCells(hypotheses)
     rate_url = url_maker("questions:rate", question.pk)
+    evidence_url = url_maker("evidence:detail")
+    summary_of = truncator(140)
+    badges = ItemBadges()
     rows = []
     for link in links:
+        evidence = link.evidence
         current = ratings.get(link.evidence_id, {})
         rows.append(
             {
                 "link": link,
-                "evidence": link.evidence,
+                "evidence": evidence,
+                # Drawn here once per row or per distinct value, not by a tag or filter per row.
+                "url": evidence_url(link.evidence_id),
+                "summary": summary_of(evidence.summary),
+                "grading": badges.grading(evidence),
+                "marking": badges.marking(evidence.tlp),
+                "corroboration": badges.corroboration(evidence.corroboration),
+                "happened": evidence.happened_display,
                 "cells": (
                     cells.selects(link.evidence_id, link.evidence.summary, current)
                     if editable
@@ -284,6 +304,23 @@ def _ach_rows(question: Question, user, *, editable: bool):
             }
         )
     return hypotheses, rows
+
+
+# The columns a row of the question page's matrix reads (the link's, its item's, its source's).
+_ROW_LINK_FIELDS = (
+    "question_id",
+    "evidence_id",
+    "relevance",
+    "evidence__summary",
+    "evidence__credibility",
+    "evidence__corroboration",
+    "evidence__tlp",
+    "evidence__happened_on",
+    "evidence__happened_precision",
+    "evidence__happened_text",
+    "evidence__source__name",
+    "evidence__source__reliability",
+)
 
 
 def _action_forms(question: Question, actions) -> list[dict]:
@@ -305,28 +342,37 @@ def _action_forms(question: Question, actions) -> list[dict]:
 @login_required
 @cached_read
 def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    question = _get_question(request, pk)
     user = request.user
+    question, parent, sub_questions = _with_family(user, pk)
     actions = workflow.available_actions(question, user)
     can_rate = permissions.can_rate(user, question)
     can_link = permissions.can_add_evidence_link(user, question)
     can_hypothesise = permissions.can_edit_hypotheses(user, question)
     hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
-    versions = _versions(question, user)
+    # Read once, oldest first: the judgment history, the current version and the story use them;
+    # with what the current one's card names (its hypothesis, its cited items and their sources).
+    cited = Prefetch("cited_evidence", queryset=Evidence.objects.select_related("source"))
+    versions = list(
+        _versions(question, user)
+        .select_related("hypothesis")
+        .prefetch_related(cited)
+        .order_by("version")
+    )
     assessment = _current_assessment(versions)
     link_q = request.GET.get("link_q", "").strip() if can_link else ""
     context = {
         "question": _mark_overdue([question])[0],
-        # A key question out of this user's sight is not named, not even by its link.
-        "parent": _questions(user).filter(pk=question.parent_id).first(),
-        "sub_questions": _mark_overdue(list(_questions(user).filter(parent=question))),
+        "parent": parent,
+        "sub_questions": _mark_overdue(sub_questions),
         "hypotheses": hypotheses,
         "ach_rows": ach_rows,
         "assessment": assessment,
         "tradecraft": _tradecraft(assessment, user),
-        "versions": versions.order_by("version"),
-        "timeline": question_history(question, request.user, versions=versions),
-        "comments": question.comments.select_related("author"),
+        "versions": versions,
+        "timeline": question_history(
+            question, user, versions=versions, seen_questions=[parent] if parent else []
+        ),
+        "comments": question.comments.select_related("author").order_by("created_at", "id"),
         "actions": _action_forms(question, actions),
         "assign_form": _assign_form(question) if Action.ASSIGN in actions else None,
         "can_review": Action.APPROVE in actions or Action.RETURN in actions,
@@ -344,6 +390,23 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "questions/detail.html", context)
 
 
+def _with_family(user, pk: int) -> tuple[Question, Question | None, list[Question]]:
+    """The question (or 404), its key question and its sub-questions, those this user may see, in
+    one query: each visibility check is compiled and planned once, not three times. A key
+    question out of their sight is not named, not even by its link."""
+    parent_id = Question.objects.filter(pk=pk).order_by().values("parent_id")
+    family = list(
+        _questions(user)
+        .select_related("team__lead")  # the page names the team's lead
+        .filter(Q(pk=pk) | Q(parent=pk) | Q(pk=Subquery(parent_id)))
+    )
+    question = next((q for q in family if q.pk == pk), None)
+    if question is None:
+        raise Http404("No Question matches the given query.")
+    parent = next((q for q in family if q.pk == question.parent_id), None)
+    return question, parent, [q for q in family if q.parent_id == pk]
+
+
 def _tradecraft(assessment: Assessment | None, user) -> Report | None:
     """The tradecraft findings of one version, shown beside it (questions.tradecraft), over the
     user's own ACH matrix."""
@@ -356,10 +419,11 @@ def _versions(question: Question, user):
     return visible_assessments(user, question)
 
 
-def _current_assessment(versions) -> Assessment | None:
-    """The signed-off answer if there is one, else the latest version in the works."""
-    approved = versions.filter(state=AssessmentState.APPROVED).order_by("-version").first()
-    return approved or versions.order_by("-version").first()
+def _current_assessment(versions: list[Assessment]) -> Assessment | None:
+    """The signed-off answer if there is one, else the latest version in the works
+    (`versions`: oldest first)."""
+    approved = [v for v in versions if v.state == AssessmentState.APPROVED]
+    return (approved or versions or [None])[-1]
 
 
 def _assign_form(question: Question, data=None) -> AssignForm:

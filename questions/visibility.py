@@ -320,10 +320,11 @@ def visible_linked_evidence(user, question: Question) -> QuerySet[Evidence]:
     if _sees_all(user):
         return Evidence.objects.filter(question_links__question=question)
     own_question = Question.objects.filter(_need_to_know(user), pk=question.pk)
+    # Unordered: the links' own order joins the question and the items only to sort ids.
     links = list(
-        question.evidence_links.annotate(through_question=Exists(own_question)).values_list(
-            "evidence_id", "through_question"
-        )
+        question.evidence_links.order_by()
+        .annotate(through_question=Exists(own_question))
+        .values_list("evidence_id", "through_question")
     )
     ids = [evidence_id for evidence_id, _ in links]
     if links and links[0][1]:

@@ -12,7 +12,8 @@ from django.utils import timezone
 from evidence.choices import Language, Tlp
 from evidence.models import Evidence
 from questions import assessments, workflow
-from questions.choices import AssessmentState, Likelihood, Status
+from questions.choices import AchRating, AssessmentState, Likelihood, Status
+from questions.comments import add_comment
 from questions.models import EvidenceLink, HypothesisRating, Question
 from tests import factories
 from tests.stories import consider_hypotheses
@@ -238,6 +239,54 @@ def test_the_board_shows_only_visible_questions(client, question, outsider):
 def test_a_question_the_user_may_not_see_is_not_found(client, question, outsider):
     client.force_login(outsider)
     assert client.get(reverse("questions:detail", args=[question.pk])).status_code == 404
+
+
+# The question page's queries, made afresh (no kept answer): the session and its user (2); the
+# question with its key question and sub-questions (1); the matrix: hypotheses, the links the
+# reader may see, ratings, rows (4); the visible versions, their rows, their cited items (3); the
+# tradecraft checks of the current one: its cited items, their origins, the reader's matrix (7);
+# the story: steps, reviews, the history of hypotheses, ratings, links, cited items, evidence,
+# comments, assessments and the question, the evidence the reader may see, and the labels of
+# hypotheses, evidence and sources (14: the key question, the team and its people are named as
+# the page read them); the unread count and the comments (2).
+QUESTION_PAGE_QUERIES = 33
+
+
+def test_the_question_page_takes_the_same_queries_however_long_its_story(
+    client, settings, in_review, lead, analyst, reviewer, django_assert_num_queries
+):
+    """A fixed number of queries whatever the number of steps, edits, items, ratings and
+    comments: none per row of the matrix, the history or the comments."""
+    settings.RESPONSE_CACHE_SECONDS = 0
+    question = in_review
+    workflow.approve(question, reviewer, comment="Sound.")
+    question.parent = factories.QuestionFactory(team=question.team, title="Key question")
+    question.save()
+    factories.QuestionFactory(team=question.team, parent=question, title="A sub-question")
+    url = reverse("questions:detail", args=[question.pk])
+    client.force_login(lead)
+
+    def grow() -> None:
+        for hypothesis in question.hypotheses.all():
+            hypothesis.title += " (reworded)"
+            hypothesis.save()
+            for _ in range(3):
+                item = _linked_evidence(question)
+                HypothesisRating.objects.create(
+                    hypothesis=hypothesis, evidence=item, rating=AchRating.CONSISTENT
+                )
+        for n in range(3):
+            add_comment(question, analyst, f"Comment {n}")
+
+    grow()
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES):
+        assert client.get(url).status_code == 200
+    grow()
+    grow()
+    with django_assert_num_queries(QUESTION_PAGE_QUERIES):
+        html = client.get(url).content.decode()
+    assert html.count("Comment 2") == 3 * 2  # in the comments and in the history, thrice
+    assert "A sub-question" in html and "Key question" in html
 
 
 def test_the_lead_sees_publish_and_close_on_a_draft_and_the_analyst_sees_nothing(
