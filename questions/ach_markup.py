@@ -11,6 +11,7 @@ for character where tests compare them (tests/test_pages_analysis.py).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from django.template.defaultfilters import truncatechars
 from django.urls import reverse
@@ -22,9 +23,9 @@ from questions.choices import AchRating
 from questions.templatetags.iqtrack_ui import ach_label, grading_badge, tlp_badge
 
 
-def joined(parts: list[SafeString], separator: str = "") -> SafeString:
+def joined(parts: Iterable[str], separator: str = "") -> SafeString:
     """Join HTML that is safe already without escaping it again. Only for parts made in this
-    module or by format_html."""
+    module, by format_html, or by strings whose every value was escaped (board_ui's rows)."""
     return mark_safe(separator.join(parts))  # noqa: S308 — every part is escaped HTML already
 
 

@@ -4,9 +4,11 @@ A board shows up to 175 cards and the dashboard as many again plus its three lis
 template engine — an include, a `{% url %}`, two date filters and a badge tag per card — a card
 cost about 130 µs, most of the page's CPU (bench/RESULTS.md). Here a row is one format string
 filled with values escaped once: the link from a route reversed once per list, the badges
-formatted once per priority or status, and a due date's month in words once per month. The
-markup is what the templates wrote (the card's own, questions/_card.html, and the loops of
-dashboard.html), character for character (tests/test_pages_board.py).
+formatted once per priority or status, and a due date's month in words once per month. Text is
+escaped by html.escape, which django.utils.html.escape applies to a str, without the latter's
+check for lazy strings on each of the some 500 titles and names of a page. The markup is what
+the templates wrote (the former questions/_card.html and the loops of dashboard.html),
+character for character (tests/test_pages_board.py).
 
 Formats only: which questions appear and which are overdue is decided in questions/views.py.
 The rows are Question objects as questions.views reads them for cards (`analyst`: the
@@ -17,16 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 from collections.abc import Callable, Iterable
+from html import escape
 
 from django import template
 from django.conf import settings
 from django.template.defaultfilters import date as date_filter
 from django.utils import timezone, translation
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
-from questions.ach_markup import url_maker
+from questions.ach_markup import joined, url_maker
 from questions.models import Question
 from questions.templatetags.iqtrack_ui import priority_badge, status_badge
 
@@ -67,18 +69,7 @@ def _month(language: str, year: int, month: int) -> str:
     """`|date:"M Y"` of a month in a language. The filter cost more than the rest of a card,
     and few due dates share a day; a month's words depend on nothing else."""
     with translation.override(language):
-        return _escape(date_filter(dt.date(year, month, 1), "M Y"))
-
-
-def _escape(text: str) -> str:
-    """django.utils.html.escape's text (it is html.escape), without its check for lazy strings
-    on every call: a page escapes some 500 titles and names."""
-    return html.escape(text)
-
-
-def _joined(rows: Iterable[str]) -> SafeString:
-    # Every value in a row is escaped above or is markup made by a badge tag (format_html).
-    return mark_safe("".join(rows))  # noqa: S308
+        return escape(date_filter(dt.date(year, month, 1), "M Y"))
 
 
 _CARD = """<li class="q-card{overdue_class}">
@@ -108,19 +99,19 @@ def question_cards(questions: Iterable[Question]) -> SafeString:
             _CARD.format(
                 overdue_class=" is-overdue" if q.is_overdue else "",
                 url=rows.url(q.pk),
-                title=_escape(q.title),
+                title=escape(q.title),
                 priority=rows.badge(priority_badge, q.priority),
                 overdue=_OVERDUE if q.is_overdue else "",
                 due=f'<span>Due <time datetime="{iso}">{words}</time></span>' if iso else "",
                 analyst=(
-                    f"<span>Analyst: {_escape(q.analyst)}</span>"
+                    f"<span>Analyst: {escape(q.analyst)}</span>"
                     if q.analyst is not None
                     else "<span>Unassigned</span>"
                 ),
                 sub="<span>Sub-question</span>" if q.parent_id else "",
             )
         )
-    return _joined(cards)
+    return joined(cards)
 
 
 _ASSIGNMENT = """
@@ -137,11 +128,11 @@ _ASSIGNMENT = """
 def assignment_rows(questions: Iterable[Question]) -> SafeString:
     """The dashboard's "My assignments" table rows: question, status, due date, overdue."""
     rows = _Rows("questions:detail")
-    return _joined(
+    return joined(
         _ASSIGNMENT.format(
             overdue_class='class="is-overdue"' if q.is_overdue else "",
             url=rows.url(q.pk),
-            title=_escape(q.title),
+            title=escape(q.title),
             status=rows.badge(status_badge, q.status),
             due=(
                 '<time datetime="{}">{}</time>'.format(*rows.due(q.due_at))
@@ -165,11 +156,11 @@ def review_rows(questions: Iterable[Question]) -> SafeString:
     """The dashboard's "Waiting for my review" items: the review page's link, analyst, due
     date, overdue."""
     rows = _Rows("questions:review")
-    return _joined(
+    return joined(
         _REVIEW.format(
             url=rows.url(q.pk),
-            title=_escape(q.title),
-            analyst=_escape(q.analyst or ""),
+            title=escape(q.title),
+            analyst=escape(q.analyst or ""),
             due=f" · due {rows.due(q.due_at)[1]}" if q.due_at else "",
             overdue=f" {_OVERDUE}" if q.is_overdue else "",
         )
@@ -187,13 +178,13 @@ _LATE = """
 def late_rows(questions: Iterable[Question]) -> SafeString:
     """The dashboard's "Late in the teams I lead" items: status, due date, analyst."""
     rows = _Rows("questions:detail")
-    return _joined(
+    return joined(
         _LATE.format(
             url=rows.url(q.pk),
-            title=_escape(q.title),
+            title=escape(q.title),
             status=rows.badge(status_badge, q.status),
             due=rows.due(q.due_at)[1],
-            analyst=_escape(q.analyst) if q.analyst else "unassigned",
+            analyst=escape(q.analyst) if q.analyst else "unassigned",
         )
         for q in questions
     )
