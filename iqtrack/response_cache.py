@@ -92,6 +92,7 @@ class SnapshotMiddleware:
         if (
             request.method == "GET"
             and settings.RESPONSE_CACHE_SECONDS
+            and connection.vendor == "postgresql"  # no snapshot elsewhere: no URL to resolve
             and _reuses_reads(request.path_info)
         ):
             request.database_state = database_state()

@@ -237,8 +237,10 @@ def test_a_page_showing_a_one_time_message_is_neither_served_from_nor_kept(lead)
     session = SessionStore()
     session.create()  # a write: before the snapshots are read
 
-    def request(message: str | None):
-        request = RequestFactory().get("/", HTTP_COOKIE=f"csrftoken={CSRF_SECRET}")
+    attempts = iter(range(1000))
+
+    def request(message: str | None, path: str):
+        request = RequestFactory().get(path, HTTP_COOKIE=f"csrftoken={CSRF_SECRET}")
         request.database_state = database_state()  # as SnapshotMiddleware sets it
         request.user = lead
         request.session = session
@@ -249,8 +251,10 @@ def test_a_page_showing_a_one_time_message_is_neither_served_from_nor_kept(lead)
 
     def four_views():
         calls.clear()
+        # A path of its own per try: what an earlier, disturbed try kept is not this one's.
+        path = f"/?try={next(attempts)}"
         for message in ("Comment added.", None, "Hypothesis added.", None):
-            view(request(message))
+            view(request(message, path))
         return list(calls)
 
     # The first plain request was kept and reused; neither request with a message was served
