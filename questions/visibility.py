@@ -46,7 +46,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 
 from accounts.models import Team
 from evidence.choices import Tlp
@@ -240,20 +239,21 @@ def visible_questions(user) -> QuerySet[Question]:
 
 def with_parent_visibility(questions: QuerySet[Question], user) -> QuerySet[Question]:
     """`questions` annotated with `parent_visible`: whether `user` may see each one's key question
-    (a visible sub-question may hang under a TLP:RED key question that is not). The condition
-    is checked on the joined parent row — `parent_id IN (visible questions)` scanned every
-    question for each page."""
+    (a visible sub-question may hang under a TLP:RED key question that is not).
+
+    A correlated EXISTS on the parent's primary key, checked row by row for the rows read (a
+    page's). Not `parent_id IN (visible questions)`, which scanned every question for each
+    page; and not the condition on a joined parent row, whose join stayed in a list's count and
+    page-of-ids query (iqtrack.api.pagination.IdsFirstPaginator) although unused there, and kept
+    PostgreSQL from answering that query from an index alone."""
     if not _signed_in(user):
-        visible = Q(pk__in=[])
+        visible = Value(False)
     elif _sees_all(user):
         visible = Q(parent__isnull=False)
     else:
-        visible = Q(parent__isnull=False) & _visible(user, "parent__")
-    # SQL's NULL (a parent with no analyst makes `assignee_id = …` unknown) means "no" here.
+        visible = Exists(Question.objects.filter(_visible(user), pk=OuterRef("parent_id")))
     return questions.annotate(
-        parent_visible=Coalesce(
-            ExpressionWrapper(visible, output_field=BooleanField()), Value(False)
-        )
+        parent_visible=ExpressionWrapper(visible, output_field=BooleanField())
     )
 
 
