@@ -154,7 +154,13 @@ class Evidence(models.Model):
                 name="evidence_evidence_strict_has_owner_team",
             ),
         ]
-        indexes = [models.Index(fields=["happened_on"]), models.Index(fields=["tlp"])]
+        indexes = [
+            # Timeline order (questions.timeline): a page of a team's timeline walks it from a
+            # position and stops after a page; on happened_on alone it read every item of a day
+            # (hundreds share one) to sort them by id.
+            models.Index(fields=["happened_on", "id"], name="evidence_ev_happened_id_idx"),
+            models.Index(fields=["tlp"]),
+        ]
 
     def __str__(self) -> str:
         return self.summary[:80]

@@ -24,9 +24,10 @@ from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
 from questions.ach_markup import ItemBadges, joined, truncator, url_maker
+from questions.forms import TimelinePlaceForm
 from questions.search import KINDS, Hit, search
 from questions.templatetags.iqtrack_ui import ach_label
-from questions.timeline import case_questions, timeline
+from questions.timeline import case_questions, timeline, timeline_page
 from questions.visibility import (
     visible_actors,
     visible_questions,
@@ -231,17 +232,25 @@ def question_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def team_timeline(request: HttpRequest) -> HttpResponse:
-    """Everything the user may see, or one of their teams' evidence and events (`?team=<id>`)."""
+    """Everything the user may see, or one of their teams' evidence and events (`?team=<id>`),
+    a page at a time: from the start, from a day (`?since=`), or after or before an entry."""
     teams = visible_teams(request.user)
     team = None
     if team_pk := request.GET.get("team", "").strip():
         if not team_pk.isdigit():
             raise Http404
         team = get_object_or_404(teams, pk=team_pk)
+    # Read a page at a time: a team's timeline runs to hundreds of thousands of entries.
+    place = TimelinePlaceForm(request.GET)
+    page = timeline_page(request.user, team=team, **place.place())
+    here = {"team": team.pk} if team else {}
     context = {
         "teams": teams,
         "team": team,
-        "entries": timeline(request.user, team=team),
+        "place": place,
+        "entries": page.entries,
+        "earlier": page.earlier and "?" + urlencode({**here, "before": page.earlier.token}),
+        "later": page.later and "?" + urlencode({**here, "after": page.later.token}),
     }
     return render(request, "questions/timeline.html", context)
 

@@ -20,6 +20,7 @@ from questions.choices import (
 from questions.comments import MAX_COMMENT_LENGTH
 from questions.markings import add_marking_errors, question_marking_errors
 from questions.models import Hypothesis, Question
+from questions.timeline import Position
 from questions.visibility import recipient_candidates, shareable_teams
 
 User = get_user_model()
@@ -341,3 +342,44 @@ class BoardFilterForm(TextPolicyForm, forms.Form):
         self.fields["team"].queryset = teams
         self.fields["assignee"].queryset = people
         self.fields["assignee"].label_from_instance = _person
+
+
+class _PositionField(forms.CharField):
+    """A place in a timeline's order, as the page's own Earlier/Later links give it."""
+
+    default_error_messages = {"invalid": "Not a place in the timeline; follow the page's links."}
+
+    def clean(self, value):
+        value = super().clean(value)  # the text's own checks first (length, characters)
+        if not value:
+            return None
+        try:
+            return Position.parse(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class TimelinePlaceForm(TextPolicyForm, forms.Form):
+    """Where a team's timeline page begins: a day (`since`), or the page after or before an
+    entry (`after` / `before`, from the page's links)."""
+
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    after = _PositionField(required=False, max_length=40, widget=forms.HiddenInput)
+    before = _PositionField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if sum(bool(data.get(name)) for name in ("since", "after", "before")) > 1:
+            raise forms.ValidationError("Give one of a day, a page after or a page before.")
+        return data
+
+    def place(self) -> dict:
+        """timeline_page's `after` / `before` for a valid form; from the start otherwise."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        if data.get("since"):
+            return {"after": Position.start_of(data["since"])}
+        return {key: data[key] for key in ("after", "before") if data.get(key)}
