@@ -268,7 +268,8 @@ def timeline_page(
     ones, those after `after`, or those just before `before` (a page back), oldest first, with
     the positions that lead to the pages around it (None where there is nothing more)."""
     size = size or PAGE_SIZE
-    evidence, events = _readable(user, *_sources(user, team=team, walked=True))
+    bare = _sources(user, team=team, walked=True)
+    evidence, events = _readable(user, *bare)
     later = before is None
     position = after if later else before
     # One more than a page from each source: enough to tell whether another page follows.
@@ -282,7 +283,8 @@ def timeline_page(
         if entries and position is not None:
             # From a date, or an entry since deleted or out of sight: is anything before it?
             first = entries[0].position
-            if any(_walk(rows, kind, first, False, 1) for rows, kind in sources):
+            probes = zip(bare, ("evidence", "event"), strict=True)
+            if any(_walk(rows.values("pk"), kind, first, False, 1) for rows, kind in probes):
                 earlier = first
         return TimelinePage(entries, earlier, entries[-1].position if more else None)
     entries = entries[-size:]

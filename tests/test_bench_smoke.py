@@ -19,6 +19,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from bench import run as runner
+
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("en", "ru", "ar", "fa", "he")
 
@@ -67,7 +69,7 @@ def test_the_runner_writes_every_figure(tmp_path):
         "--regenerate",
         "--drop-after",
     ]  # fmt: skip
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-4000:]
 
     text = results.read_text(encoding="utf-8")
@@ -103,8 +105,17 @@ def test_the_runner_writes_every_figure(tmp_path):
             cells += rf"{number} \| {number} \| {number} \| {number} \| {number}× \| {number}× \|"
             assert re.search(cells, table), f"no figures for {row}"
 
+    # Every other page and API list: the app's figures, no baseline.
+    others = [rf"{re.escape(name)} \| page" for name, _ in runner.other_pages(1, 1)]
+    others += [rf"{re.escape(name)} \| API" for name, _ in runner.other_apis(1)]
+    for table in tables:
+        table = table.split("\n\n", 2)[1]
+        for row in others:
+            cells = rf"\| {row} \| {number} \| {number} \| {number} \| {number} \| (– \| ){{6}}"
+            assert re.search(cells, table), f"no figures for {row}"
+
     assert re.search(rf"peak {number} MB during the load", text)
     sweeps = re.findall(r"^\| [\d,]+ \| \d+\.\d\d \| \d+ \| [\d,]+ \|", text, flags=re.M)
     assert len(sweeps) == 2, "a sweep at a tenth and at all of the extra questions"
     assert re.search(r"\*\*\d[\d,]* evidence items/s\*\*", text)
-    assert text.count("| met |") + text.count("| **missed** |") >= 2 * len(rows) + 3
+    assert text.count("| met |") + text.count("| **missed** |") >= 2 * len(rows + others) + 3
