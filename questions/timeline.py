@@ -9,7 +9,7 @@ A case's or an actor's timeline is read whole (`timeline`): tens or hundreds of 
 or everything a user may see, runs to hundreds of thousands at a national team's scale, so it is
 read a page at a time (`timeline_page`): the PAGE_SIZE entries after (or before) a position in
 the timeline's order, each source walked in that order from the position and stopped once it has
-enough (the evidence's `happened_on` index), never read whole.
+enough (the evidence's `(happened_on, id)` index), never read whole.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class TimelineEntry:
         return Position(self.on, self.kind, self.id)
 
 
-@dataclass(frozen=True, order=False)
+@dataclass(frozen=True)
 class Position:
     """Where an entry sits in a timeline's order: by date, undated last; on one day the event
     before the reporting about it; then by id. As a token (`?after=` / `?before=` of the team
