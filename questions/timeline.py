@@ -72,7 +72,8 @@ class Position:
     def parse(cls, token: str) -> Position:
         """The position a token names; ValueError if it names none."""
         on, kind, pk = token.split(".")  # ValueError unless three parts
-        if kind not in ("event", "evidence") or not pk.isascii() or not pk.isdigit():
+        # An id past PostgreSQL's bigint would fail the query, not just find nothing.
+        if kind not in ("event", "evidence") or not (pk.isascii() and pk.isdigit()) or len(pk) > 18:
             raise ValueError(token)
         day = None if on == "undated" else dt.date.fromisoformat(on)
         return cls(day, kind, int(pk))

@@ -143,6 +143,8 @@ def test_the_first_page_has_no_way_back_and_the_last_no_way_on(client, analyst, 
         ("before=someday.event.1", "before"),
         ("after=2023-10-07.thing.1", "after"),
         ("since=7 October", "since"),
+        ("after=2023-10-07.evidence.99999999999999999999", "after"),
+        ("before=2023-10-07.event.-1", "before"),
         ("since=2023-10-07&after=2023-10-07.event.1", None),
     ],
 )
