@@ -111,6 +111,15 @@ class Question(models.Model):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["reviewer", "status"]),
+            # The board's columns (questions.views._columns): each status's questions in the
+            # board's order, carrying the columns that the visibility condition reads
+            # (questions.visibility._visible), so that taking a column's first cards and
+            # counting a status's questions read this index alone, not the table's wide rows.
+            models.Index(
+                fields=["status", "-priority", "due_at", "id"],
+                include=["tlp", "team", "assignee", "reviewer"],
+                name="questions_board_order",
+            ),
         ]
 
     def __str__(self) -> str:

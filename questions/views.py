@@ -13,10 +13,10 @@ from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Window
-from django.db.models.functions import Collate, RowNumber
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -118,27 +118,32 @@ def _capped(questions, limit: int = LIST_LIMIT) -> _Column:
 def _columns(questions):
     """One board column per status, in workflow order; each shows its first COLUMN_LIMIT cards
     (most urgent first: the questions' order) and how many there are. Two queries whatever the
-    number of questions: windows number and count each status's questions over narrow rows
-    (sorting thousands of full rows with their people cost most of the board's database time),
-    then the shown cards are read by id."""
-    ordering = [F("priority").desc(), F("due_at").asc(), F("id").asc()]
-    # Grouped by bytes: the sort by status, in the database's locale, was a tenth of the
-    # query's time; the groups are the same.
-    status = Collate("status", "C")
-    places = (
+    number of questions: one counts each status's questions and takes its first cards' ids,
+    then the shown cards are read by id.
+
+    Each status's first cards are a walk of the board index (questions.models.Question.Meta)
+    in the board's order that stops after COLUMN_LIMIT visible ones, and the counts one pass
+    over that index's narrow entries. Numbering every visible question with a window instead
+    read and sorted them all (thousands: TLP:CLEAR/GREEN ones are everyone's), 24 of the
+    board's 38 ms of database time."""
+    first = (
+        questions.filter(status=OuterRef("status"))
+        .order_by(F("priority").desc(), F("due_at").asc(), F("id").asc())
+        .values("pk")[:COLUMN_LIMIT]
+    )
+    # The ids after the count: annotated with it, the subquery would be grouped by as well
+    # (evaluated for every question, not once per status).
+    per_status = (
         questions.order_by()
-        .values("pk", "status")
-        .annotate(
-            place=Window(RowNumber(), partition_by=status, order_by=ordering),
-            in_status=Window(Count("pk"), partition_by=status),
-        )
-        .filter(place__lte=COLUMN_LIMIT)
+        .values("status")
+        .annotate(in_status=Count("pk"))
+        .annotate(shown=ArraySubquery(first))
     )
     totals: dict[str, int] = {}
     shown: list[int] = []
-    for row in places:
+    for row in per_status:
         totals[row["status"]] = row["in_status"]
-        shown.append(row["pk"])
+        shown.extend(row["shown"])
     by_status: dict[str, list[Question]] = {status: [] for status in Status.values}
     for question in _mark_overdue(list(_cards(questions.filter(pk__in=shown)))):
         by_status[question.status].append(question)
