@@ -132,7 +132,12 @@ class Question(models.Model):
         return models.Q(status__in=UNFINISHED, due_at__lt=now)
 
     def is_overdue_at(self, now: datetime) -> bool:
-        return self.due_at is not None and self.due_at < now and self.status in UNFINISHED
+        return Question.overdue(self.due_at, self.status, now)
+
+    @staticmethod
+    def overdue(due_at: datetime | None, status: str, now: datetime) -> bool:
+        """is_overdue_at for a question read as its columns (the board's cards)."""
+        return due_at is not None and due_at < now and status in UNFINISHED
 
     def latest_assessment(self) -> Assessment | None:
         return self.assessments.order_by("-version").first()

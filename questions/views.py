@@ -8,6 +8,8 @@ The views only translate between HTTP and those functions.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
+from typing import NamedTuple
 
 from django.apps import apps
 from django.contrib import messages
@@ -75,16 +77,51 @@ def _questions(user):
     return visible_questions(user).select_related("team", "assignee", "reviewer", "parent")
 
 
-def _cards(questions):
-    """`questions` as cards and list rows show them (questions/templatetags/board_ui.py): title,
-    status, priority, due date, whether a sub-question — those columns only (a board reads 175
-    of them per request) — and the analyst's username as `analyst`, read in the same query
-    without a User object per row."""
-    return questions.only(*CARD_FIELDS).annotate(analyst=F(f"assignee__{User.USERNAME_FIELD}"))
+class Card(NamedTuple):
+    """A question as a board card or a dashboard row shows it (questions/templatetags/
+    board_ui.py): title, status, priority, due date, parent (whether a sub-question), the
+    analyst's username (None: unassigned) and whether it is overdue.
+
+    The row's columns as a tuple, not a Question: a model instance per row (its __init__ and
+    its post_init signal) cost as much as drawing the card, for the 175 of a board."""
+
+    pk: int
+    title: str
+    status: str
+    priority: int
+    due_at: datetime | None
+    parent_id: int | None
+    analyst: str | None
+    is_overdue: bool
 
 
-# What a card or a dashboard row shows besides its analyst.
-CARD_FIELDS = ("title", "status", "priority", "due_at", "parent", "assignee")
+# The columns of a Card that are read, in its order; `analyst` is joined from the assignee.
+CARD_COLUMNS = ("pk", "title", "status", "priority", "due_at", "parent_id", "analyst")
+
+
+def _cards(questions, *extra: str):
+    """`questions` as the rows of Cards (see _to_cards), then the `extra` columns: the analyst's
+    username read in the same query."""
+    return questions.annotate(analyst=F(f"assignee__{User.USERNAME_FIELD}")).values_list(
+        *CARD_COLUMNS, *extra
+    )
+
+
+def _to_cards(rows) -> list[Card]:
+    now = timezone.now()
+    return [
+        Card(
+            pk,
+            title,
+            status,
+            priority,
+            due_at,
+            parent,
+            analyst,
+            Question.overdue(due_at, status, now),
+        )
+        for pk, title, status, priority, due_at, parent, analyst, *_extra in rows
+    ]
 
 
 def _overdue(questions):
@@ -102,7 +139,7 @@ LIST_LIMIT = 20
 class _Column(list):
     """The cards a column (or a dashboard list) shows, with the number of questions in it."""
 
-    def __init__(self, items: list[Question], total: int) -> None:
+    def __init__(self, items: list[Card], total: int) -> None:
         super().__init__(items)
         self.total = total
         self.hidden = total - len(items)
@@ -111,8 +148,8 @@ class _Column(list):
 def _capped(questions, limit: int = LIST_LIMIT) -> _Column:
     """The first `limit` of `questions` (in their order) and how many there are, in one query:
     a window counts the whole list before the limit cuts it."""
-    shown = _mark_overdue(list(_cards(questions).annotate(in_list=Window(Count("pk")))[:limit]))
-    return _Column(shown, shown[0].in_list if shown else 0)
+    rows = list(_cards(questions.annotate(in_list=Window(Count("pk"))), "in_list")[:limit])
+    return _Column(_to_cards(rows), rows[0][-1] if rows else 0)
 
 
 def _columns(questions):
@@ -144,9 +181,15 @@ def _columns(questions):
     for row in per_status:
         totals[row["status"]] = row["in_status"]
         shown.extend(row["shown"])
-    by_status: dict[str, list[Question]] = {status: [] for status in Status.values}
-    for question in _mark_overdue(list(_cards(questions.filter(pk__in=shown)))):
-        by_status[question.status].append(question)
+    # Unordered: the ids are in the board's order already.
+    place = {pk: n for n, pk in enumerate(shown)}
+    cards = sorted(
+        _to_cards(_cards(questions.filter(pk__in=shown).order_by())),
+        key=lambda card: place[card.pk],
+    )
+    by_status: dict[str, list[Card]] = {status: [] for status in Status.values}
+    for card in cards:
+        by_status[card.status].append(card)
     return [(Status(s), _Column(items, totals.get(s, 0))) for s, items in by_status.items()]
 
 
