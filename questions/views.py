@@ -57,6 +57,7 @@ from questions.visibility import (
     visible_assessments,
     visible_evidence,
     visible_linked_evidence,
+    visible_notifications,
     visible_questions,
     visible_teams,
 )
@@ -244,9 +245,9 @@ def _unread_notifications(user):
     """The five latest unread notices, or None while the notifications app is not installed."""
     if not apps.is_installed("notifications"):
         return None
-    from notifications.delivery import inbox  # optional app until it is installed
-
-    return list(inbox(user).filter(read_at__isnull=True)[:5])
+    # The notices' text and their questions' ids: not inbox(), which joins every column of each
+    # question for the inbox page.
+    return list(visible_notifications(user).filter(read_at__isnull=True)[:5])
 
 
 def _with_a_question(model, field: str, questions):
