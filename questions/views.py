@@ -117,7 +117,16 @@ def _to_cards(rows) -> list[Card]:
     ]
 
 
-def _card(pk, title, status, priority, due_at, parent, analyst, now: datetime) -> Card:
+def _card(
+    pk: int,
+    title: str,
+    status: str,
+    priority: int,
+    due_at: datetime | None,
+    parent: int | None,
+    analyst: str | None,
+    now: datetime,
+) -> Card:
     overdue = Question.overdue(due_at, status, now)
     return Card(pk, title, status, priority, due_at, parent, analyst, overdue)
 
