@@ -128,8 +128,16 @@ class AssignForm(TextPolicyForm, forms.Form):
 
 
 def _person(user) -> str:
-    full = user.get_full_name()
-    return f"{full} ({user.get_username()})" if full else user.get_username()
+    return _person_label(user.get_full_name(), user.get_username())
+
+
+def _person_label(full_name: str, username: str) -> str:
+    return f"{full_name} ({username})" if full_name else username
+
+
+def _person_from_columns(first_name: str, last_name: str, username: str) -> str:
+    """_person of a user read as its columns: get_full_name() is the two names, stripped."""
+    return _person_label(f"{first_name} {last_name}".strip(), username)
 
 
 class CommentForm(TextPolicyForm, forms.Form):
@@ -302,24 +310,40 @@ class PlainSelect(forms.Select):
 
 
 class _ReadAtOnce(forms.models.ModelChoiceIterator):
-    """The choices read by one plain query. Django's reads them through iterator(), which on
-    PostgreSQL opens a server-side cursor (DECLARE … WITH HOLD, FETCH, CLOSE: three round
-    trips) for a list of a hundred rows."""
+    """The choices read by one plain query, as the ids and the columns of their labels. Django's
+    reads them through iterator(), which on PostgreSQL opens a server-side cursor (DECLARE …
+    WITH HOLD, FETCH, CLOSE: three round trips) for a list of a hundred rows, and makes a model
+    instance of each, which cost the board more than the options' markup."""
 
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
-        for obj in self.queryset:
-            yield self.choice(obj)
+        label = self.field.label_from_columns
+        for pk, *columns in self.queryset.values_list("pk", *self.field.label_columns):
+            yield (pk, label(*columns))
 
 
 class ListedModelChoiceField(forms.ModelChoiceField):
+    """A choice of model rows listed by their ids and labels only: `label_columns` are read for
+    each and passed to `label_from_columns`, which says what label_from_instance would."""
+
     iterator = _ReadAtOnce
+
+    def __init__(self, *args, label_columns: tuple[str, ...], label_from_columns, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_columns = label_columns
+        self.label_from_columns = label_from_columns
 
 
 class BoardFilterForm(TextPolicyForm, forms.Form):
     team = ListedModelChoiceField(
-        queryset=Team.objects.none(), required=False, empty_label="All", widget=PlainSelect
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="All",
+        widget=PlainSelect,
+        # str(team)
+        label_columns=("name",),
+        label_from_columns=str,
     )
     assignee = ListedModelChoiceField(
         label="Analyst",
@@ -327,6 +351,8 @@ class BoardFilterForm(TextPolicyForm, forms.Form):
         required=False,
         empty_label="Anyone",
         widget=PlainSelect,
+        label_columns=("first_name", "last_name", User.USERNAME_FIELD),
+        label_from_columns=_person_from_columns,
     )
     priority = forms.TypedChoiceField(
         coerce=int,
@@ -341,7 +367,6 @@ class BoardFilterForm(TextPolicyForm, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
         self.fields["assignee"].queryset = people
-        self.fields["assignee"].label_from_instance = _person
 
 
 class _PositionField(forms.CharField):

@@ -111,6 +111,15 @@ class Question(models.Model):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["reviewer", "status"]),
+            # The board's columns (questions.views._columns): each status's questions in the
+            # board's order, carrying the columns that the visibility condition reads
+            # (questions.visibility._visible), so that taking a column's first cards and
+            # counting a status's questions read this index alone, not the table's wide rows.
+            models.Index(
+                fields=["status", "-priority", "due_at", "id"],
+                include=["tlp", "team", "assignee", "reviewer"],
+                name="questions_board_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -123,7 +132,12 @@ class Question(models.Model):
         return models.Q(status__in=UNFINISHED, due_at__lt=now)
 
     def is_overdue_at(self, now: datetime) -> bool:
-        return self.due_at is not None and self.due_at < now and self.status in UNFINISHED
+        return Question.overdue(self.due_at, self.status, now)
+
+    @staticmethod
+    def overdue(due_at: datetime | None, status: str, now: datetime) -> bool:
+        """is_overdue_at for a question read as its columns (the board's cards)."""
+        return due_at is not None and due_at < now and status in UNFINISHED
 
     def latest_assessment(self) -> Assessment | None:
         return self.assessments.order_by("-version").first()

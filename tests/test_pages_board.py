@@ -241,32 +241,30 @@ def _fill(count: int, **fields) -> None:
 
 
 @pytest.mark.parametrize("count", [1, 30])
-def test_the_board_makes_seven_queries(
-    client, team, lead, analyst, count, django_assert_num_queries
-):
-    """The session and the user; the columns' places and counts, then their cards; the filter's
-    teams and people; the unread notices in the header."""
+def test_the_board_makes_six_queries(client, team, lead, analyst, count, django_assert_num_queries):
+    """The session and the user; the columns' counts and cards, in one; the filter's teams and
+    people; the unread notices in the header."""
     _fill(count, team=team, assignee=lead, reviewer=analyst)
     client.force_login(lead)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         client.get(reverse("questions:board"))
     # Filtering reads the chosen team and person (the form checks them among its choices).
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get(reverse("questions:board"), {"team": team.pk, "assignee": lead.pk})
     # htmx asks for the board alone: no header, no filter form.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         client.get(reverse("questions:board"), headers={"HX-Request": "true"})
 
 
 @pytest.mark.parametrize("count", [1, 30])
-def test_the_dashboard_makes_ten_queries(
+def test_the_dashboard_makes_nine_queries(
     client, team, lead, analyst, count, django_assert_num_queries
 ):
     """The session and the user; my teams; my assignments, my review queue and my teams' late
-    questions, each shown and counted in one query; the team board's two; my unread notices
+    questions, each shown and counted in one query; the team board's one; my unread notices
     and, in the header, their number. Whether I may write a question costs none for a team's
     designated lead."""
     _fill(count, team=team, assignee=lead, reviewer=analyst)
     client.force_login(lead)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         client.get(reverse("questions:dashboard"))

@@ -11,8 +11,7 @@ the templates wrote (the former questions/_card.html and the loops of dashboard.
 character for character (tests/test_pages_board.py).
 
 Formats only: which questions appear and which are overdue is decided in questions/views.py.
-The rows are Question objects as questions.views reads them for cards (`analyst`: the
-assignee's username, or None).
+The rows are questions.views.Card tuples (`analyst`: the assignee's username, or None).
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
 from html import escape
+from typing import TYPE_CHECKING
 
 from django import template
 from django.conf import settings
@@ -29,8 +29,10 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
 from questions.ach_markup import joined, url_maker
-from questions.models import Question
 from questions.templatetags.iqtrack_ui import priority_badge, status_badge
+
+if TYPE_CHECKING:
+    from questions.views import Card
 
 register = template.Library()
 
@@ -88,7 +90,7 @@ _CARD = """<li class="q-card{overdue_class}">
 
 
 @register.simple_tag
-def question_cards(questions: Iterable[Question]) -> SafeString:
+def question_cards(questions: Iterable[Card]) -> SafeString:
     """A board column's cards: title and link, priority, overdue, due date, analyst, and
     whether it is a sub-question."""
     rows = _Rows("questions:detail")
@@ -125,7 +127,7 @@ _ASSIGNMENT = """
 
 
 @register.simple_tag
-def assignment_rows(questions: Iterable[Question]) -> SafeString:
+def assignment_rows(questions: Iterable[Card]) -> SafeString:
     """The dashboard's "My assignments" table rows: question, status, due date, overdue."""
     rows = _Rows("questions:detail")
     return joined(
@@ -152,7 +154,7 @@ _REVIEW = """
 
 
 @register.simple_tag
-def review_rows(questions: Iterable[Question]) -> SafeString:
+def review_rows(questions: Iterable[Card]) -> SafeString:
     """The dashboard's "Waiting for my review" items: the review page's link, analyst, due
     date, overdue."""
     rows = _Rows("questions:review")
@@ -175,7 +177,7 @@ _LATE = """
 
 
 @register.simple_tag
-def late_rows(questions: Iterable[Question]) -> SafeString:
+def late_rows(questions: Iterable[Card]) -> SafeString:
     """The dashboard's "Late in the teams I lead" items: status, due date, analyst."""
     rows = _Rows("questions:detail")
     return joined(
