@@ -11,10 +11,12 @@ from html import unescape
 
 import pytest
 from django.db import connection
+from django.template import engines
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from evidence.choices import DatePrecision, Tlp
+from evidence.choices import Corroboration, DatePrecision, Tlp
 from questions.timeline import Position, timeline, timeline_page
 from tests import factories
 
@@ -176,3 +178,62 @@ def test_a_teams_timeline_pages_through_that_teams_entries_only(analyst, team, s
     assert "Second team's own" not in titles and "Founding" in titles
     seen, _ = _walk_on(analyst, 2, team=other)
     assert {e.title for e in seen if e.kind == "evidence"} == {"Second team's own"}
+
+
+# templates/questions/_chronology.html before its entries were drawn in Python (chronology_ui).
+FORMER_CHRONOLOGY = """{% load iqtrack_ui %}
+{% if entries %}
+<ol class="chronology">
+  {% for entry in entries %}
+    <li class="chrono-{{ entry.kind }}">
+      <span class="when{% if entry.approximate %} approximate{% endif %}">{% if entry.display %}{{ entry.display }}{% else %}<span class="muted">undated</span>{% endif %}{% if entry.precision and entry.precision != 'day' %} <span class="precision muted small">({{ entry.precision }})</span>{% endif %}</span>
+      <div class="what">
+        {% if entry.kind == 'event' %}
+          <span class="badge kind-event">Event</span> <strong>{{ entry.title }}</strong>{% if entry.item.place %} <span class="muted">· {{ entry.item.place }}</span>{% endif %}
+          {% if entry.evidence %}<div class="small">Reported in: {% for e in entry.evidence %}<a href="{% url 'evidence:detail' e.pk %}">{{ e.summary|truncatechars:60 }}</a>{% if not forloop.last %}; {% endif %}{% endfor %}</div>{% endif %}
+        {% else %}
+          <span class="badge kind-evidence">Evidence</span> <a href="{% url 'evidence:detail' entry.id %}">{{ entry.title|truncatechars:160 }}</a>
+          <span class="meta">{% grading_badge entry.item %}
+            {% if entry.item.corroboration == 'single_source' or entry.item.corroboration == 'unconfirmed' %}<span class="badge corroboration corroboration-{{ entry.item.corroboration }}">{{ entry.item.get_corroboration_display }}</span>{% endif %}
+            <span>{{ entry.item.source.name }}</span></span>
+        {% endif %}
+        {% if entry.actors %}<div class="small muted">Actors: {% for a in entry.actors %}<a href="{% url 'questions:actor' a.pk %}">{{ a.name }}</a>{% if not forloop.last %}, {% endif %}{% endfor %}</div>{% endif %}
+      </div>
+    </li>
+  {% endfor %}
+</ol>
+{% else %}<p class="empty">Nothing to show.</p>{% endif %}
+"""  # noqa: E501
+
+
+def test_the_chronology_markup_is_the_former_templates(analyst, team, story):
+    hostile = '<script>alert("x")</script> & “quotes”'
+    actor = factories.ActorFactory(name=hostile)
+    reported = factories.EvidenceFactory(
+        summary="Reported " + "long " * 30 + hostile,
+        happened_on=DAY,
+        happened_precision=DatePrecision.DAY,
+        owner_team=team,
+        tlp=Tlp.AMBER,
+        corroboration=Corroboration.SINGLE_SOURCE,
+    )
+    reported.actors.add(actor, factories.ActorFactory(name="Second actor"))
+    event = factories.EventFactory(
+        title=hostile,
+        place="Doha " + hostile,
+        happened_on=dt.date(2023, 9, 23),
+        happened_precision=DatePrecision.APPROXIMATE,
+        happened_text="two weeks before",
+    )
+    event.evidence.add(reported, factories.EvidenceFactory(summary="Second", tlp=Tlp.CLEAR))
+    event.actors.add(actor)
+    entries = timeline(analyst)
+    assert {e.kind for e in entries} == {"event", "evidence"} and any(e.actors for e in entries)
+    former = engines["django"].from_string(FORMER_CHRONOLOGY).render({"entries": entries})
+    now = render_to_string("questions/_chronology.html", {"entries": entries})
+    # The same markup; only the blank lines the template's own comments leave before it differ.
+    assert now.lstrip("\n") == former.lstrip("\n")
+    assert "<script>" not in now
+    empty = render_to_string("questions/_chronology.html", {"entries": []})
+    before = engines["django"].from_string(FORMER_CHRONOLOGY).render({"entries": []})
+    assert empty.strip() == before.strip()
