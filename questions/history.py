@@ -328,8 +328,8 @@ class _Story:
             )
         )
         # In Review's own order (by version, newest first, then time), without the join that
-        # ordering by the version would take.
-        # Reviews follow their version: none visible, none to read.
+        # ordering by the version would take. Reviews follow their version: none visible, none
+        # to read.
         reviews = visible_reviews(self.viewer, q, versions=self.assessments)
         self.reviews = (
             sorted(
