@@ -328,11 +328,16 @@ class _Story:
             )
         )
         # In Review's own order (by version, newest first, then time), without the join that
-        # ordering by the version would take.
+        # ordering by the version would take. Reviews follow their version: none visible, none
+        # to read.
         reviews = visible_reviews(self.viewer, q, versions=self.assessments)
-        self.reviews = sorted(
-            reviews.order_by("created_at", "id"),
-            key=lambda r: (-self.versions[r.assessment_id].version, r.created_at),
+        self.reviews = (
+            sorted(
+                reviews.order_by("created_at", "id"),
+                key=lambda r: (-self.versions[r.assessment_id].version, r.created_at),
+            )
+            if self.versions
+            else []
         )
         hypotheses = _oldest_first(_records(Hypothesis).filter(question_id=q.pk))
         hypothesis_ids = {r.id for r in hypotheses}

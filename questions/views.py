@@ -55,6 +55,7 @@ from questions.search import search
 from questions.templatetags.iqtrack_ui import confidence_words, likelihood_words
 from questions.tradecraft import Report, check_assessment
 from questions.visibility import (
+    visible_assessment_ids,
     visible_assessments,
     visible_evidence,
     visible_linked_evidence,
@@ -407,12 +408,20 @@ def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     hypotheses, ach_rows = _ach_rows(question, user, editable=bool(can_rate))
     # Read once, oldest first: the judgment history, the current version and the story use them;
     # with what the current one's card names (its hypothesis, its cited items and their sources).
+    # Which versions first (ids): most questions' readers see none or a few, and reading none
+    # costs no query.
+    visible = visible_assessment_ids(user, question)
     cited = Prefetch("cited_evidence", queryset=Evidence.objects.select_related("source"))
-    versions = list(
-        _versions(question, user)
-        .select_related("hypothesis")
-        .prefetch_related(cited)
-        .order_by("version")
+    versions = (
+        list(
+            # Through the question: each version knows it (the tradecraft checks read it).
+            question.assessments.filter(pk__in=visible)
+            .select_related("hypothesis")
+            .prefetch_related(cited)
+            .order_by("version")
+        )
+        if visible
+        else []
     )
     assessment = _current_assessment(versions)
     link_q = request.GET.get("link_q", "").strip() if can_link else ""
@@ -452,15 +461,27 @@ def _with_family(user, pk: int) -> tuple[Question, Question | None, list[Questio
     question out of their sight is not named, not even by its link."""
     parent_id = Question.objects.filter(pk=pk).order_by().values("parent_id")
     family = list(
-        _questions(user)
-        .select_related("team__lead")  # the page names the team's lead
+        visible_questions(user)
+        # The people the page names (the team's lead too); not each one's key question, which
+        # is a row of the family itself.
+        .select_related("team__lead", "assignee", "reviewer")
         .filter(Q(pk=pk) | Q(parent=pk) | Q(pk=Subquery(parent_id)))
+        # Unordered: ordering made Django hash each of the ~50 columns it selects (a
+        # millisecond); the few sub-questions are put in the questions' order below.
+        .order_by()
     )
     question = next((q for q in family if q.pk == pk), None)
     if question is None:
         raise Http404("No Question matches the given query.")
     parent = next((q for q in family if q.pk == question.parent_id), None)
-    return question, parent, [q for q in family if q.parent_id == pk]
+    subs = sorted((q for q in family if q.parent_id == pk), key=_question_order)
+    return question, parent, subs
+
+
+def _question_order(question: Question) -> tuple:
+    """Question.Meta.ordering ("-priority", "due_at", "id") as PostgreSQL sorts it: no due date
+    last."""
+    return (-question.priority, question.due_at is None, question.due_at or 0, question.pk)
 
 
 def _tradecraft(assessment: Assessment | None, user) -> Report | None:

@@ -180,16 +180,12 @@ def _withheld(model, user, owning_team: str, prefix: str = "") -> _RowCondition:
     )
 
 
-def _need_to_know(user, prefix: str = "") -> _RowCondition:
-    """The condition on a question row (reached through `prefix`) that `user` may see it by team,
-    assignment, sharing or naming — every grant but the public one of TLP:CLEAR/GREEN — after
-    the markings' restrictions.
-
-    A condition on the row itself, not `pk IN (those questions)`: the latter made PostgreSQL
-    build the whole set (a scan of every question) even to fetch one (bench/RESULTS.md)."""
+def _need_to_know_sql(user) -> tuple[str, tuple]:
+    """The SQL of _need_to_know over a question row's {tlp}, {pk}, {owner} (its team),
+    {assignee} and {reviewer}."""
     teams, shared, named = team_ids(user), _shared_with_mine(user), _named_in(Question, user)
     withheld, withheld_params = _withheld_sql(Question, user)
-    return _RowCondition(
+    return (
         f"({{owner}} IN ({teams.sql}) OR {{assignee}} = %s OR {{reviewer}} = %s"
         f" OR ({{tlp}} = %s AND {{pk}} IN ({shared.sql}))"
         f" OR ({{tlp}} = %s AND {{pk}} IN ({named.sql})))"
@@ -204,11 +200,73 @@ def _need_to_know(user, prefix: str = "") -> _RowCondition:
             *named.params,
             *withheld_params,
         ),
+    )
+
+
+def _need_to_know(user, prefix: str = "") -> _RowCondition:
+    """The condition on a question row (reached through `prefix`) that `user` may see it by team,
+    assignment, sharing or naming — every grant but the public one of TLP:CLEAR/GREEN — after
+    the markings' restrictions.
+
+    A condition on the row itself, not `pk IN (those questions)`: the latter made PostgreSQL
+    build the whole set (a scan of every question) even to fetch one (bench/RESULTS.md)."""
+    sql, params = _need_to_know_sql(user)
+    return _RowCondition(
+        sql,
+        params,
         tlp=f"{prefix}tlp",
         pk=f"{prefix}pk",
         owner=f"{prefix}team",
         assignee=f"{prefix}assignee",
         reviewer=f"{prefix}reviewer",
+    )
+
+
+def _table_columns(model, alias: str, **fields: str) -> dict[str, str]:
+    """{name: alias.column} for `fields` ({name: field name}) of `model`, to write a condition's
+    SQL against a table of a subquery of our own."""
+    return {name: f"{alias}.{_col(model, field)}" for name, field in fields.items()}
+
+
+def _evidence_seen_sql(user) -> tuple[str, tuple]:
+    """The SQL of "`user` may see this evidence row" over its {tlp}, {pk}, {owner} (owning
+    team) and {creator}: the grants of _granted_evidence, the one of a link to a question they
+    have a need-to-know grant for checked item by item (EXISTS, as for `among`), then the
+    markings' restrictions. NULL where a grant is unknown (no owning team): negate it only
+    through COALESCE."""
+    teams, named = team_ids(user), _named_in(Evidence, user)
+    link, question = EvidenceLink._meta.db_table, Question._meta.db_table
+    ntk_sql, ntk_params = _need_to_know_sql(user)
+    need_to_know = ntk_sql.format(
+        **_table_columns(
+            Question,
+            "vis_q",
+            tlp="tlp",
+            pk="id",
+            owner="team",
+            assignee="assignee",
+            reviewer="reviewer",
+        )
+    )
+    linked = (
+        f"EXISTS (SELECT 1 FROM {link} vis_link "  # noqa: S608
+        f"INNER JOIN {question} vis_q ON vis_q.id = vis_link.{_col(EvidenceLink, 'question')} "
+        f"WHERE vis_link.{_col(EvidenceLink, 'evidence')} = {{pk}} AND ({need_to_know}))"
+    )
+    withheld, withheld_params = _withheld_sql(Evidence, user)
+    return (
+        f"({{tlp}} IN (%s, %s) OR {{owner}} IN ({teams.sql}) OR {{creator}} = %s"
+        f" OR {linked} OR ({{pk}} IN ({named.sql}) AND {{tlp}} = %s))"
+        f" AND NOT ({withheld})",
+        (
+            *(t.value for t in SHAREABLE_TLP),
+            *teams.params,
+            user.pk,
+            *ntk_params,
+            *named.params,
+            Tlp.RED.value,
+            *withheld_params,
+        ),
     )
 
 
@@ -271,13 +329,25 @@ def visible_evidence(user, among: QuerySet | Iterable[int] | None = None) -> Que
     candidates = Evidence.objects.all() if among is None else Evidence.objects.filter(pk__in=among)
     if _sees_all(user):
         return candidates
+    if among is not None:
+        return candidates.filter(_evidence_seen(user))
     links = EvidenceLink.objects.filter(_need_to_know(user, "question__"))
-    linked = (
-        Q(pk__in=links.values("evidence_id"))
-        if among is None
-        else Q(Exists(links.filter(evidence=OuterRef("pk"))))
+    return _granted_evidence(user, candidates, Q(pk__in=links.values("evidence_id")))
+
+
+def _evidence_seen(user, prefix: str = "") -> _RowCondition:
+    """The condition on an evidence row (reached through `prefix`) that `user` may see it, each
+    item checked on its own (visible_evidence with `among`): one piece of SQL, which costs a few
+    string joins to build where the same grants as nested querysets cost milliseconds of CPU."""
+    sql, params = _evidence_seen_sql(user)
+    return _RowCondition(
+        sql,
+        params,
+        tlp=f"{prefix}tlp",
+        pk=f"{prefix}pk",
+        owner=f"{prefix}owner_team",
+        creator=f"{prefix}created_by",
     )
-    return _granted_evidence(user, candidates, linked)
 
 
 def visible_evidence_of(user, candidates: QuerySet[Evidence]) -> QuerySet[Evidence]:
@@ -438,25 +508,60 @@ def visible_assessments(user, question: Question | None = None) -> QuerySet[Asse
     which versions is decided when this is called (one query), not when the result is read."""
     if not _signed_in(user):
         return Assessment.objects.none()
-    mine = Assessment.objects.all() if question is None else question.assessments.all()
-    if _sees_all(user):
-        return mine
-    cites = Assessment.cited_evidence.through.objects.all()
+    if question is not None and _sees_all(user):
+        return question.assessments.all()
     if question is not None:
-        cites = cites.filter(assessment__question=question)
-    seen = visible_evidence(user, among=None if question is None else cites.values("evidence_id"))
+        # One question has a few versions: read which once, and let every query built on them
+        # (its reviews, its steps, the page's lists) name them, instead of nesting this query in
+        # each — building and compiling the nested form cost a question's page tens of
+        # milliseconds of CPU.
+        return question.assessments.filter(pk__in=visible_assessment_ids(user, question))
+    if _sees_all(user):
+        return Assessment.objects.all()
+    cites = Assessment.cited_evidence.through.objects.all()
+    seen = visible_evidence(user)
     cites_unseen = cites.exclude(evidence__in=seen.values("pk")).values("assessment_id")
-    visible = (
-        mine.filter(_question_visible(user, "question__"))
+    return (
+        Assessment.objects.filter(_question_visible(user, "question__"))
         .exclude(pk__in=cites_unseen)
         .exclude(Q(tlp=Tlp.AMBER_STRICT) & ~Q(question__team__in=team_ids(user)))
     )
-    if question is None:
-        return visible
-    # One question has a few versions: read which once, and let every query built on them (its
-    # reviews, its steps, the page's lists) name them, instead of nesting this query in each —
-    # building and compiling the nested form cost a question's page tens of milliseconds of CPU.
-    return mine.filter(pk__in=list(visible.values_list("pk", flat=True)))
+
+
+def visible_assessment_ids(user, question: Question) -> list[int]:
+    """Ids of `question`'s versions `user` may see: visible_assessments(user, question), read as
+    ids in one query whose conditions are pieces of SQL on the version's own row — its
+    question's, and each of its cited items checked item by item (a version cites a few) — not
+    querysets nested in querysets, which cost the question's page milliseconds of CPU to build
+    and compile (bench/RESULTS.md)."""
+    if not _signed_in(user):
+        return []
+    mine = question.assessments.order_by()
+    if not _sees_all(user):
+        mine = mine.filter(_question_visible(user, "question__"), _cites_only_seen(user)).exclude(
+            Q(tlp=Tlp.AMBER_STRICT) & ~Q(question__team__in=team_ids(user))
+        )
+    return list(mine.values_list("pk", flat=True))
+
+
+def _cites_only_seen(user) -> _RowCondition:
+    """The condition on an assessment row that `user` may see every item it cites."""
+    through = Assessment.cited_evidence.through
+    seen_sql, params = _evidence_seen_sql(user)
+    seen = seen_sql.format(
+        **_table_columns(
+            Evidence, "vis_ev", tlp="tlp", pk="id", owner="owner_team", creator="created_by"
+        )
+    )
+    evidence = _col(through, "evidence")
+    return _RowCondition(
+        f"NOT EXISTS (SELECT 1 FROM {through._meta.db_table} vis_cite "  # noqa: S608
+        f"INNER JOIN {Evidence._meta.db_table} vis_ev ON vis_ev.id = vis_cite.{evidence} "
+        f"WHERE vis_cite.{_col(through, 'assessment')} = {{pk}} "
+        f"AND NOT COALESCE(({seen}), false))",
+        params,
+        pk="pk",
+    )
 
 
 def visible_reviews(

@@ -270,3 +270,67 @@ def test_the_story_takes_the_same_queries_however_many_edits_it_tells(cast, team
     many_queries, many_entries = story_queries(12)
     assert many_entries > few_entries
     assert many_queries == few_queries
+
+
+# The markup templates/questions/_timeline.html drew through the template engine, which
+# questions/templatetags/history_ui.py now draws in Python.
+_TIMELINE_TEMPLATE = """{% if timeline %}
+<ol class="timeline">
+  {% for entry in timeline %}
+    <li class="entry-{{ entry.kind }}">
+      <time class="when" datetime="{{ entry.at|date:'c' }}">{{ entry.at|date:"j M Y, H:i" }}</time>
+      <span class="summary">{{ entry.summary }}</span>
+      {% if entry.comment %}<div class="comment text-block">{{ entry.comment }}</div>{% endif %}
+      {% if entry.changes %}
+        <details class="changes">
+          <summary>{{ entry.changes|length }} change{{ entry.changes|length|pluralize }}</summary>
+          <ul>
+            {% for c in entry.changes %}
+              <li><span class="muted">{{ c.subject }} · {{ c.label }}:</span> <del>{{ c.before }}</del> → <ins>{{ c.after }}</ins></li>
+            {% endfor %}
+          </ul>
+        </details>
+      {% endif %}
+    </li>
+  {% endfor %}
+</ol>
+{% else %}<p class="empty">Nothing has happened yet.</p>{% endif %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata", "America/New_York"])
+def test_the_timeline_markup_is_the_templates(zone):
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from questions.history import Change, Entry
+    from questions.templatetags.history_ui import history_timeline
+
+    def change(n: int) -> Change:
+        return Change(f"hypothesis “<H{n}>”", "title", "Title & <b>", f"old {n} '\"", "—")
+
+    at = dt.datetime(2024, 12, 31, 23, 59, 7, 123456, tzinfo=dt.UTC)
+    entries = [
+        Entry(at=at, actor=None, kind="transition", subject="question", summary="A <b>did</b> it"),
+        Entry(
+            at=at + dt.timedelta(hours=5),
+            actor=None,
+            kind="comment",
+            subject="question",
+            summary="x & y",
+            comment="Line one\n<script>alert('x')</script>",
+            changes=[change(1)],
+        ),
+        Entry(
+            at=START,
+            actor=None,
+            kind="changed",
+            subject="question",
+            summary="s",
+            changes=[change(n) for n in range(3)],
+        ),
+    ]
+    template = Template(_TIMELINE_TEMPLATE)
+    with translation.override("fr"), timezone.override(zone):
+        for timeline in (entries, entries[:1], []):
+            expected = template.render(Context({"timeline": timeline}))
+            assert history_timeline(timeline) == expected

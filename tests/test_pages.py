@@ -292,6 +292,39 @@ def test_the_question_page_takes_the_same_queries_however_long_its_story(
     assert "A sub-question" in html and "Key question" in html
 
 
+def test_the_sub_questions_are_listed_in_the_questions_order(client, question, lead):
+    """Most urgent first (priority, then due date, none last, then age), as every list of
+    questions orders them."""
+    soon = timezone.now() + dt.timedelta(days=2)
+    later = soon + dt.timedelta(days=5)
+    titles = ["Low, no date", "High, later", "High, soon", "High, no date", "High, soon, newer"]
+    for title, priority, due_at in [
+        ("Low, no date", 1, None),
+        ("High, later", 3, later),
+        ("High, soon", 3, soon),
+        ("High, no date", 3, None),
+        ("High, soon, newer", 3, soon),
+    ]:
+        factories.QuestionFactory(
+            team=question.team, parent=question, title=title, priority=priority, due_at=due_at
+        )
+    client.force_login(lead)
+    html = client.get(reverse("questions:detail", args=[question.pk])).content.decode()
+    shown = sorted(titles, key=lambda title: html.index(f">{title}</a>"))
+    expected = list(question.sub_questions.values_list("title", flat=True))
+    assert (
+        shown
+        == expected
+        == [
+            "High, soon",
+            "High, soon, newer",
+            "High, later",
+            "High, no date",
+            "Low, no date",
+        ]
+    )
+
+
 def test_the_lead_sees_publish_and_close_on_a_draft_and_the_analyst_sees_nothing(
     client, question, lead, analyst
 ):

@@ -463,3 +463,57 @@ def test_the_editor_lists_a_blocking_finding_before_submission(client, cast):
     html = page(client, cast.analyst, reverse("questions:assessment", args=[question.pk]))
     assert 'data-code="percentage_outside_step"' in html
     assert 'data-code="likelihood_terms_disagree"' in html
+
+
+# The loop templates/questions/_analysis.html drew the ACH table's rows with, which
+# questions/templatetags/detail_ui.py now draws in Python.
+_ACH_ROWS_TEMPLATE = """{% for row in ach_rows %}
+      <tr>
+        <td>
+          <a href="{{ row.url }}">{{ row.summary }}</a>
+          <div class="meta">
+            {{ row.grading }} {{ row.marking }}
+            {{ row.corroboration }}
+            <span>{{ row.evidence.source.name }}</span>
+            {% if row.happened %}<span>{{ row.happened }}</span>{% endif %}
+          </div>
+          {% if row.link.relevance %}<div class="small muted text-block">{{ row.link.relevance }}</div>{% endif %}
+        </td>
+        {{ row.cells }}
+        {% if can_rate %}
+          <td><form method="post" id="rate-{{ row.link.evidence_id }}" action="{{ row.rate_url }}">{% csrf_token %}
+            <button type="submit" class="btn btn-small">Save ratings</button></form></td>
+        {% endif %}
+      </tr>
+    {% endfor %}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("can_rate", [True, False])
+def test_the_ach_rows_markup_is_the_templates(can_rate):
+    from types import SimpleNamespace
+
+    from django.template import Context, Template
+    from django.utils.safestring import mark_safe
+
+    from questions.templatetags.detail_ui import ach_table_rows
+
+    def row(n: int, relevance: str, happened: str) -> dict:
+        source = SimpleNamespace(name=f"Source <{n}> & co")
+        return {
+            "link": SimpleNamespace(relevance=relevance, evidence_id=12345 + n),
+            "evidence": SimpleNamespace(source=source),
+            "url": f"/evidence/{n}/?a=1&b=2",
+            "summary": f"Summary \"{n}\" <i>'quoted'</i> & more",
+            "grading": mark_safe('<span class="badge">A1</span>'),
+            "marking": mark_safe('<span class="badge tlp">TLP:AMBER</span>'),
+            "corroboration": "",
+            "happened": happened,
+            "cells": mark_safe("<td>C</td><td>I</td>"),
+            "rate_url": f"/questions/1/rate/{n}/",
+        }
+
+    rows = [row(1, "Why <it> matters", "c. 2024"), row(2, "", ""), row(3, "x & y", "2020-01")]
+    for shown in (rows, rows[:1], []):
+        context = Context({"ach_rows": shown, "can_rate": can_rate, "csrf_token": "t0k<>"})
+        expected = Template(_ACH_ROWS_TEMPLATE).render(context)
+        assert ach_table_rows(context, shown, can_rate) == expected

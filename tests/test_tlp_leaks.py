@@ -418,6 +418,39 @@ def test_a_questions_linked_items_are_the_visible_evidence_among_its_links(world
             assert got == expected, (name, question.title)
 
 
+def test_one_questions_versions_and_some_items_are_what_the_lists_answer(world):
+    """visible_assessments(user, question) and visible_evidence(user, among=…) check each row
+    on its own (its cited items, its links, one by one), where the forms for lists build sets:
+    for every viewer, each question's versions and each set of items must be the same."""
+    from evidence.models import Evidence
+    from questions.models import Assessment
+    from questions.visibility import (
+        visible_assessment_ids,
+        visible_assessments,
+        visible_evidence,
+    )
+
+    questions = [Question.objects.get(pk=pk) for pk in world.ids["question"].values()]
+    items = sorted(Evidence.objects.values_list("pk", flat=True))
+    assert Assessment.objects.exists() and items
+    for name, user in world.users.items():
+        if not hasattr(user, "is_authenticated"):
+            continue  # a team
+        for question in questions:
+            expected = set(
+                visible_assessments(user).filter(question=question).values_list("pk", flat=True)
+            )
+            got = set(visible_assessments(user, question).values_list("pk", flat=True))
+            assert got == expected == set(visible_assessment_ids(user, question)), (
+                name,
+                question.title,
+            )
+        seen = set(visible_evidence(user).values_list("pk", flat=True))
+        for among in (items, items[::2], items[1::2]):
+            got = set(visible_evidence(user, among=among).values_list("pk", flat=True))
+            assert got == seen & set(among), name
+
+
 def test_the_ach_page_shows_a_non_recipient_the_scores_of_what_they_see(world):
     pk = world.id("question", "amber")
     page = _body(signed_in(world, "bystander").get(reverse("questions:ach", args=[pk])))
