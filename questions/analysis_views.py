@@ -19,7 +19,6 @@ from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
 from evidence.choices import Corroboration
-from evidence.corroboration import origins
 from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
@@ -104,13 +103,13 @@ def ach_rows(matrix: Matrix) -> list[SafeString]:
     """One table row per evidence item of the user's matrix: the item (grading, single-source
     flag, linchpin badge, what it repeats — its origin, when that is another item of the
     matrix), its cells, and its diagnosticity."""
-    origin_of = origins(e.id for e in matrix.evidence)
+    origin_of = matrix.origins()
     titles = {e.id: e.summary for e in matrix.evidence}
     columns = [(h.id, _Column(number)) for number, h in enumerate(matrix.hypotheses, start=1)]
     badges = ItemBadges()
     linchpins = set(matrix.scoring.linchpins)
     diagnosticity = matrix.scoring.diagnosticity
-    rating_of = matrix.ratings.get
+    ratings = matrix.ratings
     evidence_url = url_maker("evidence:detail")
     summary_of = truncator(110)
     rows = []
@@ -126,7 +125,8 @@ def ach_rows(matrix: Matrix) -> list[SafeString]:
             linchpin=linchpin,
             repeats=titles.get(origin) if origin != item else None,
         )
-        cells = "".join([column[rating_of((item, h)) or ""] for h, column in columns])
+        rating_of = ratings[item].get
+        cells = "".join([column[rating_of(h, "")] for h, column in columns])
         rows.append(
             mark_safe(  # noqa: S308 — every value is escaped above or is markup made here
                 _ROW.format(
