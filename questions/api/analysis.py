@@ -9,6 +9,7 @@ Kept apart from views.py and serializers.py; registered in questions/api/urls.py
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -167,32 +168,46 @@ def _repeats(evidence_id: int, origin_of: dict[int, int]) -> int | None:
 
 
 class _Ratings:
-    """The answer's ratings — (item id, hypothesis id, rating) by item, then hypothesis — as
-    AchRatingSerializer's dicts when iterated (DRF's encoder, with indent or browsable), and as
-    their JSON straight from the tuples for AchJSONRenderer."""
+    """The answer's ratings, by item, then hypothesis (ids ascending): AchRatingSerializer's
+    dicts when iterated (DRF's encoder: indented or browsable answers), or their JSON written
+    straight from the matrix's rows for AchJSONRenderer."""
 
-    def __init__(self, cells: list[tuple[int, int, str]]) -> None:
-        self.cells = cells
+    def __init__(self, rows: dict[int, dict[int, str]], hypothesis_ids: list[int]) -> None:
+        self.rows = rows
+        self.hypothesis_ids = sorted(hypothesis_ids)
 
-    def __iter__(self):
-        return ({"evidence_id": e, "hypothesis_id": h, "rating": r} for e, h, r in self.cells)
+    def cells(self) -> Iterator[tuple[int, int, str]]:
+        for evidence_id in sorted(self.rows):
+            rating_of = self.rows[evidence_id].get
+            for hypothesis_id in self.hypothesis_ids:
+                if (rating := rating_of(hypothesis_id)) is not None:
+                    yield evidence_id, hypothesis_id, rating
 
-    def __len__(self) -> int:
-        return len(self.cells)
+    def __iter__(self) -> Iterator[dict]:
+        return ({"evidence_id": e, "hypothesis_id": h, "rating": r} for e, h, r in self.cells())
 
     def json(self, dumps) -> str:
-        """The list as `dumps` writes it compactly: each rating's string encoded once."""
-        encoded = {rating: dumps(rating) for _, _, rating in self.cells}
-        return (
-            "["
-            + ",".join(
-                [
-                    f'{{"evidence_id":{int(e)},"hypothesis_id":{int(h)},"rating":{encoded[r]}}}'
-                    for e, h, r in self.cells
-                ]
-            )
-            + "]"
-        )
+        """The list as `dumps` writes it compactly. Each object's end (its hypothesis and
+        rating) is one of a few strings, written once; a row's objects share their start."""
+        kinds = set().union(*(row.values() for row in self.rows.values()))
+        encoded = {rating: dumps(rating) for rating in kinds}
+        ends = {
+            h: {
+                rating: f'"hypothesis_id":{int(h)},"rating":{encoded[rating]}}}' for rating in kinds
+            }
+            for h in self.hypothesis_ids
+        }
+        columns = [(h, ends[h]) for h in self.hypothesis_ids]
+        rows = []
+        for evidence_id in sorted(self.rows):
+            rating_of = self.rows[evidence_id].get
+            start = f'{{"evidence_id":{int(evidence_id)},'
+            objects = [
+                start + end[rating] for h, end in columns if (rating := rating_of(h)) is not None
+            ]
+            if objects:
+                rows.append(",".join(objects))
+        return "[" + ",".join(rows) + "]"
 
 
 class AchJSONRenderer(JSONRenderer):
@@ -236,7 +251,6 @@ def _ach_answer(question, user) -> dict:
     linchpins = set(scoring.linchpins)
     diagnosticity = scoring.diagnosticity
     weights = matrix.weights
-    hypothesis_ids = sorted(h.id for h in matrix.hypotheses)
     # One brief form per source (BriefSerializer reads each source's attributes straight off it).
     brief_source = BriefSourceSerializer().to_representation
     briefs = {}
@@ -274,16 +288,7 @@ def _ach_answer(question, user) -> dict:
             }
             for e in matrix.evidence
         ],
-        # By item, then hypothesis (every rated pair is an item and a hypothesis of the matrix).
-        "ratings": _Ratings(
-            [
-                (e, h, rating)
-                for e, row in sorted(matrix.ratings.items())
-                if row
-                for h in hypothesis_ids
-                if (rating := row.get(h)) is not None
-            ]
-        ),
+        "ratings": _Ratings(matrix.ratings, [h.id for h in matrix.hypotheses]),
         "linchpins": scoring.linchpins,
     }
 
