@@ -34,7 +34,7 @@ def _chains(ids: list[int]) -> list[tuple[int, int, int | None]]:
         return []
     # One array parameter on PostgreSQL (iqtrack.db.AnyOf says why), a list elsewhere.
     if connection.vendor == "postgresql":
-        starts, params = "id = ANY(%s)", [ids]
+        starts, params = "id = ANY(%s::bigint[])", ["{" + ",".join(map(str, map(int, ids))) + "}"]
     else:
         starts, params = f"id IN ({', '.join(['%s'] * len(ids))})", ids
     with connection.cursor() as cursor:

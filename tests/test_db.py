@@ -33,4 +33,9 @@ def test_on_postgresql_the_values_are_one_parameter():
     if connection.vendor != "postgresql":
         pytest.skip("SQLite takes the plain IN list")
     sql, params = Evidence.objects.filter(AnyOf("pk", range(300))).query.sql_with_params()
-    assert "= ANY(%s)" in sql and params == (list(range(300)),)
+    assert "= ANY(%s::bigint[])" in sql and params == ("{" + ",".join(map(str, range(300))) + "}",)
+
+
+def test_any_of_takes_integers_only():
+    with pytest.raises(TypeError):
+        AnyOf("pk", ["1); DROP TABLE evidence_evidence; --"])
