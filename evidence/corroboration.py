@@ -7,7 +7,7 @@ one origin, so they are single-source however many of them there are.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -18,7 +18,7 @@ from evidence.models import Evidence
 # bound stops a cycle written behind the domain's back from looping forever.
 _CHAINS_SQL = """
 WITH RECURSIVE chain(start_id, current_id, parent_id, depth) AS (
-    SELECT id, id, derived_from_id, 0 FROM evidence_evidence WHERE id IN ({placeholders})
+    SELECT id, id, derived_from_id, 0 FROM evidence_evidence WHERE {starts}
     UNION ALL
     SELECT chain.start_id, e.id, e.derived_from_id, chain.depth + 1
     FROM chain JOIN evidence_evidence e ON e.id = chain.parent_id
@@ -32,8 +32,13 @@ def _chains(ids: list[int]) -> list[tuple[int, int, int | None]]:
     """(start, item on its chain, that item's parent) rows, in one query."""
     if not ids:
         return []
+    # One array parameter on PostgreSQL (iqtrack.db.AnyOf says why), a list elsewhere.
+    if connection.vendor == "postgresql":
+        starts, params = "id = ANY(%s::bigint[])", ["{" + ",".join(map(str, map(int, ids))) + "}"]
+    else:
+        starts, params = f"id IN ({', '.join(['%s'] * len(ids))})", ids
     with connection.cursor() as cursor:
-        cursor.execute(_CHAINS_SQL.format(placeholders=", ".join(["%s"] * len(ids))), ids)
+        cursor.execute(_CHAINS_SQL.format(starts=starts), params)
         return cursor.fetchall()
 
 
@@ -43,6 +48,14 @@ def origins(evidence_ids: Iterable[int]) -> dict[int, int]:
     ends = {start: current for start, current, parent in _chains(ids) if parent is None}
     # An item caught in a cycle has no chain end; it counts as its own origin.
     return {i: ends.get(i, i) for i in ids}
+
+
+def origins_given_parents(parents: Mapping[int, int | None]) -> dict[int, int]:
+    """`origins` of items whose `derived_from` ids (`parents`: item id → its derived_from id)
+    were read with them: an item that derives from none is its own origin, so only the chains of
+    those that do are walked — in one query, or none when no item derives from another."""
+    derived = origins(i for i, parent in parents.items() if parent is not None)
+    return {i: derived.get(i, i) for i in parents}
 
 
 def independent_origin_count(evidence_ids: Iterable[int]) -> int:

@@ -5,9 +5,9 @@ supports them. Each inconsistent rating counts 1 and each very inconsistent rati
 item's weight from its Admiralty grading (the table is documented in docs/analysis.md). The
 least inconsistent hypothesis ranks first.
 
-The scoring functions work on plain data (`Cell` tuples) so they can be checked by hand;
-`build_matrix` loads a question's matrix — a user's: only what they may see — in a fixed number
-of queries whatever its size.
+The scoring functions work on plain data (`Cell` tuples, or the same ratings by row) so they can
+be checked by hand; `build_matrix` loads a question's matrix — a user's: only what they may see —
+in a fixed number of queries whatever its size.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from evidence.choices import Credibility, Reliability
 from evidence.dates import format_fuzzy
+from iqtrack.db import AnyOf
 from questions.choices import AchRating
 
 # Source reliability weight: "cannot be judged" (F) sits mid-scale, between C and D, because it
@@ -58,8 +59,7 @@ def evidence_weight(reliability: str, credibility: int) -> float:
 
 
 class Cell(NamedTuple):
-    """One rating of the matrix. A tuple, so that `score` takes the rows of a `values_list`
-    query as they come (6,000 of them for 20 × 300) without building an object per cell."""
+    """One rating of the matrix, as `score` takes them (plain tuples do as well)."""
 
     evidence_id: int
     hypothesis_id: int
@@ -102,34 +102,45 @@ def score(
     pair; ratings against a hypothesis not in `hypothesis_ids` are left out. `weights` maps
     every rated evidence id to its weight. Ties keep display order and share a rank.
     """
-    totals = dict.fromkeys(hypothesis_ids, 0.0)
-    # One pass: evidence id → {hypothesis id: weighted inconsistency it adds}, and the lowest
-    # and highest position of its ratings on the consistency scale.
-    contributions: dict[int, dict[int, float]] = {}
-    spread: dict[int, list[int]] = {}
-    points_of = INCONSISTENCY_POINTS.get
-    position_of = CONSISTENCY_SCALE.get
+    known = set(hypothesis_ids)
+    rows: dict[int, dict[int, str]] = {}
     for evidence_id, hypothesis_id, rating in cells:
-        if hypothesis_id not in totals:
+        if hypothesis_id in known:
+            rows.setdefault(evidence_id, {})[hypothesis_id] = rating
+    return score_rows(hypothesis_ids, rows, weights)
+
+
+# The ratings that add to a hypothesis's inconsistency.
+_INCONSISTENT = frozenset(INCONSISTENCY_POINTS)
+
+
+def score_rows(
+    hypothesis_ids: Sequence[int],
+    rows: dict[int, dict[int, str]],
+    weights: dict[int, float],
+) -> Scoring:
+    """`score` of the same cells read as rows: evidence id → {hypothesis id: rating}, every
+    hypothesis id among `hypothesis_ids` (build_matrix reads its ratings so)."""
+    totals = dict.fromkeys(hypothesis_ids, 0.0)
+    # Evidence id → {hypothesis id: weighted inconsistency it adds}; and the spread of each
+    # item's ratings on the consistency scale, from the few kinds of rating it has, not from
+    # each of its cells.
+    contributions: dict[int, dict[int, float]] = {}
+    diagnosticity: dict[int, int] = {}
+    points_of = INCONSISTENCY_POINTS
+    position_of = CONSISTENCY_SCALE
+    for evidence_id, row in rows.items():
+        kinds = set(row.values())
+        positions = [position_of[kind] for kind in kinds if kind in position_of]
+        if positions:
+            diagnosticity[evidence_id] = max(positions) - min(positions)
+        if kinds.isdisjoint(_INCONSISTENT):
             continue
-        points = points_of(rating)
-        if points:
-            value = points * weights[evidence_id]
-            totals[hypothesis_id] += value
-            row = contributions.get(evidence_id)
-            if row is None:
-                contributions[evidence_id] = {hypothesis_id: value}
-            else:
-                row[hypothesis_id] = value
-        position = position_of(rating)
-        if position is not None:
-            seen = spread.get(evidence_id)
-            if seen is None:
-                spread[evidence_id] = [position, position]
-            elif position < seen[0]:
-                seen[0] = position
-            elif position > seen[1]:
-                seen[1] = position
+        weight = weights[evidence_id]
+        added = {h: points_of[r] * weight for h, r in row.items() if r in points_of}
+        contributions[evidence_id] = added
+        for h, value in added.items():
+            totals[h] += value
 
     ordered = sorted(hypothesis_ids, key=lambda h: round(totals[h], 9))
     scores: list[HypothesisScore] = []
@@ -138,7 +149,6 @@ def score(
         rank = scores[-1].rank if tied_with_previous else position
         scores.append(HypothesisScore(h, round(totals[h], 6), rank))
 
-    diagnosticity = {e: high - low for e, (low, high) in spread.items()}
     for e in weights:
         diagnosticity.setdefault(e, 0)
 
@@ -157,6 +167,14 @@ def score(
         if _top(without) != top:
             linchpins.append(evidence_id)
     return Scoring(scores=scores, diagnosticity=diagnosticity, linchpins=sorted(linchpins), top=top)
+
+
+class MatrixHypothesis(NamedTuple):
+    """A column of a matrix: what the page, the API and the tradecraft checks read of it."""
+
+    id: int
+    title: str
+    position: int
 
 
 class MatrixSource(NamedTuple):
@@ -179,6 +197,7 @@ class MatrixItem(NamedTuple):
     corroboration: str
     happened_display: str  # as precise as the reporting (evidence.dates.format_fuzzy)
     tlp: str
+    derived_from_id: int | None  # the item it repeats or derives from (evidence.corroboration)
 
     @property
     def grading(self) -> str:
@@ -190,30 +209,48 @@ class MatrixItem(NamedTuple):
 class Matrix:
     """A question's ACH matrix, ready for a page or the API."""
 
-    hypotheses: list  # Hypothesis rows, display order
+    hypotheses: list[MatrixHypothesis]  # display order
     evidence: list[MatrixItem]  # chronological (when it happened, then id)
-    ratings: dict[tuple[int, int], str]  # (evidence id, hypothesis id) → rating
+    # Evidence id → {hypothesis id: rating}, for every row (empty when nothing is rated); by
+    # row, not by (row, column) pair: what the scoring, the page and the API each walk.
+    ratings: dict[int, dict[int, str]]
+    weights: dict[int, float]  # evidence id → evidence_weight of its grading
     scoring: Scoring
 
     def rating(self, evidence_id: int, hypothesis_id: int) -> str | None:
-        return self.ratings.get((evidence_id, hypothesis_id))
+        row = self.ratings.get(evidence_id)
+        return None if row is None else row.get(hypothesis_id)
+
+    def origins(self) -> dict[int, int]:
+        """Each row's origin (evidence.corroboration): itself, unless its reporting derives from
+        another item's. A query only when some row derives from another."""
+        from evidence.corroboration import origins_given_parents
+
+        return origins_given_parents({e.id: e.derived_from_id for e in self.evidence})
 
 
 def build_matrix(question, user=None) -> Matrix:
     """Load and score the matrix of `question` in a fixed number of queries, whatever its size:
     four (hypotheses; linked evidence; their sources; ratings), and one more with `user` (the
-    links, questions.visibility.visible_linked_evidence).
+    links, questions.visibility.visible_linked_evidence); fewer when no item is linked.
 
     With `user`, the matrix is theirs: only the linked items they may see are rows, rated and
     scored (questions.visibility). An item out of their sight must not move a score or a rank,
     or the matrix would tell them it exists. Without `user` (the submission's tradecraft checks,
     which the workflow runs for the record, not for a reader) every linked item counts.
     """
+    from django.db import connection
+
     from evidence.models import Evidence, Source
     from questions.models import HypothesisRating
     from questions.visibility import visible_linked_evidence
 
-    hypotheses = list(question.hypotheses.order_by("position", "id"))
+    hypotheses = [
+        MatrixHypothesis._make(h)
+        for h in question.hypotheses.order_by("position", "id").values_list(
+            "id", "title", "position"
+        )
+    ]
     if user is None:
         linked = Evidence.objects.filter(question_links__question=question)
     else:
@@ -229,11 +266,12 @@ def build_matrix(question, user=None) -> Matrix:
             "happened_precision",
             "happened_text",
             "tlp",
+            "derived_from_id",
         )
     )
     # The sources in a query of their own: joined, PostgreSQL hashes all 20,000 of them to find
     # the few hundred a matrix names.
-    named = Source.objects.filter(pk__in={row[2] for row in rows}).order_by()
+    named = Source.objects.filter(AnyOf("pk", {row[2] for row in rows})).order_by()
     sources = {
         source[0]: MatrixSource._make(source)
         for source in named.values_list("id", "key", "name", "reliability")
@@ -247,6 +285,7 @@ def build_matrix(question, user=None) -> Matrix:
             corroboration,
             format_fuzzy(happened_on, precision, happened_text),
             tlp,
+            derived_from_id,
         )
         for (
             evidence_id,
@@ -258,18 +297,30 @@ def build_matrix(question, user=None) -> Matrix:
             precision,
             happened_text,
             tlp,
+            derived_from_id,
         ) in rows
     ]
     weights = {e.id: evidence_weight(e.source.reliability, e.credibility) for e in evidence}
-    # Plain tuples, not model instances: a 20 × 300 matrix is 6,000 cells (bench/RESULTS.md).
-    # Unordered: the model's default ordering joins three tables to sort them.
-    cells = [
-        cell
-        for cell in HypothesisRating.objects.filter(hypothesis__question=question)
-        .order_by()
-        .values_list("evidence_id", "hypothesis_id", "rating")
-        if cell[0] in weights
-    ]
-    ratings = {(e, h): rating for e, h, rating in cells}
-    scoring = score([h.id for h in hypotheses], cells, weights)
-    return Matrix(hypotheses=hypotheses, evidence=evidence, ratings=ratings, scoring=scoring)
+    # Each row's ratings, by the hypotheses' ids rather than a join on their question: the
+    # covering index questions_rating_cover answers that without reading the table. The query is
+    # the ORM's, its 6,000 rows (20 × 300) fetched at once, not by the ORM's chunks of 100 —
+    # which cost a third of reading them. Ratings of items the reader may not see are left out.
+    ratings: dict[int, dict[int, str]] = {e.id: {} for e in evidence}
+    if evidence and hypotheses:
+        cells = HypothesisRating.objects.filter(AnyOf("hypothesis_id", [h.id for h in hypotheses]))
+        sql, params = (
+            cells.order_by()
+            .values_list("evidence_id", "hypothesis_id", "rating")
+            .query.sql_with_params()
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row_of = ratings.get
+            for evidence_id, hypothesis_id, rating in cursor.fetchall():
+                row = row_of(evidence_id)
+                if row is not None:
+                    row[hypothesis_id] = rating
+    scoring = score_rows([h.id for h in hypotheses], ratings, weights)
+    return Matrix(
+        hypotheses=hypotheses, evidence=evidence, ratings=ratings, weights=weights, scoring=scoring
+    )

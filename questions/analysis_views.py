@@ -8,6 +8,7 @@ may not see is a 404).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from html import escape
 
 from django.contrib.auth.decorators import login_required
@@ -16,10 +17,9 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from evidence.choices import Corroboration
-from evidence.corroboration import origins
 from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
@@ -83,6 +83,13 @@ class _Column(dict):
         return cell
 
 
+@lru_cache(maxsize=256)
+def _column(number: int) -> _Column:
+    """The cells of the `number`th column, shared by every matrix: a cell depends on nothing
+    but its column's number and its rating."""
+    return _Column(number)
+
+
 def _row_meta(evidence, *, grading: str, weak: str, linchpin: bool, repeats) -> str:
     """The badges under an item's summary, as the matrix shows them (`weak`: its corroboration
     badge when it is single-source or unconfirmed, else "")."""
@@ -101,17 +108,19 @@ def _row_meta(evidence, *, grading: str, weak: str, linchpin: bool, repeats) -> 
     return "\n".join(parts)
 
 
-def ach_rows(matrix: Matrix) -> list[SafeString]:
+def ach_rows(matrix: Matrix) -> list[str]:
     """One table row per evidence item of the user's matrix: the item (grading, single-source
     flag, linchpin badge, what it repeats — its origin, when that is another item of the
-    matrix), its cells, and its diagnosticity."""
-    origin_of = origins(e.id for e in matrix.evidence)
+    matrix), its cells, and its diagnosticity. HTML whose every value is escaped: for joined()."""
+    origin_of = matrix.origins()
     titles = {e.id: e.summary for e in matrix.evidence}
-    columns = [(h.id, _Column(number)) for number, h in enumerate(matrix.hypotheses, start=1)]
+    hypothesis_ids = [h.id for h in matrix.hypotheses]
+    columns = [_column(number) for number in range(1, len(hypothesis_ids) + 1)]
+    unrated = [""] * len(hypothesis_ids)
     badges = ItemBadges()
     linchpins = set(matrix.scoring.linchpins)
     diagnosticity = matrix.scoring.diagnosticity
-    rating_of = matrix.ratings.get
+    ratings = matrix.ratings
     evidence_url = url_maker("evidence:detail")
     summary_of = truncator(110)
     rows = []
@@ -127,17 +136,17 @@ def ach_rows(matrix: Matrix) -> list[SafeString]:
             linchpin=linchpin,
             repeats=titles.get(origin) if origin != item else None,
         )
-        cells = "".join([column[rating_of((item, h)) or ""] for h, column in columns])
+        # Each column's cell for the item's rating against its hypothesis ("" if unrated).
+        ratings_in_order = map(ratings[item].get, hypothesis_ids, unrated)
+        cells = "".join(map(dict.__getitem__, columns, ratings_in_order))
         rows.append(
-            mark_safe(  # noqa: S308 — every value is escaped above or is markup made here
-                _ROW.format(
-                    "is-linchpin" if linchpin else "",
-                    escape(evidence_url(item)),
-                    escape(summary_of(evidence.summary)),
-                    meta,
-                    cells,
-                    diagnosticity.get(item, 0) or _NO_DIAGNOSTIC_VALUE,
-                )
+            _ROW.format(
+                "is-linchpin" if linchpin else "",
+                escape(evidence_url(item)),
+                escape(summary_of(evidence.summary)),
+                meta,
+                cells,
+                diagnosticity.get(item, 0) or _NO_DIAGNOSTIC_VALUE,
             )
         )
     return rows

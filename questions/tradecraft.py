@@ -283,13 +283,14 @@ def check_assessment(assessment, user=None) -> Report:
 
     With `user`, the ACH check reads that user's matrix (questions.ach.build_matrix), so a
     finding never turns on an item they may not see."""
-    from evidence.corroboration import origins
+    from evidence.corroboration import origins_given_parents
     from questions.ach import build_matrix
 
     question = assessment.question
     text = assessment.key_judgments or ""
     items = list(assessment.cited_evidence.select_related("source"))
-    origin_of = origins(e.id for e in items)
+    # Their derived_from ids are read with them: the chains are walked only if one derives.
+    origin_of = origins_given_parents({e.id: e.derived_from_id for e in items})
     cited = [
         CitedItem(e.source.reliability, e.credibility, e.corroboration, origin_of[e.id], e.tlp)
         for e in items

@@ -50,6 +50,7 @@ from django.db.models.expressions import RawSQL
 from accounts.models import Team
 from evidence.choices import Tlp
 from evidence.models import Actor, Event, Evidence, Source
+from iqtrack.db import AnyOf
 from notifications.models import Notification
 from questions.models import (
     Assessment,
@@ -326,7 +327,12 @@ def visible_evidence(user, among: QuerySet | Iterable[int] | None = None) -> Que
     """
     if not _signed_in(user):
         return Evidence.objects.none()
-    candidates = Evidence.objects.all() if among is None else Evidence.objects.filter(pk__in=among)
+    if among is None:
+        candidates = Evidence.objects.all()
+    elif isinstance(among, QuerySet):
+        candidates = Evidence.objects.filter(pk__in=among)
+    else:
+        candidates = Evidence.objects.filter(AnyOf("pk", among))
     if _sees_all(user):
         return candidates
     if among is not None:
@@ -380,7 +386,8 @@ def visible_linked_evidence(user, question: Question) -> QuerySet[Evidence]:
     without looking up each item's other links. Otherwise (a TLP:CLEAR or TLP:GREEN question
     read by someone outside it) each item is checked as `visible_evidence` checks it.
 
-    The ids are then passed as a list, not a subquery: PostgreSQL reads them by one index scan,
+    The ids are then passed as a list (one array, iqtrack.db.AnyOf), not a subquery: PostgreSQL
+    reads them by one index scan,
     where the subquery made it plan a nested loop over the links whose estimate counted the
     visibility subplans once per row (with JIT on, compiling that plan took 100–200 ms for a query
     that runs in 3: 20 × 300 matrix, bench/RESULTS.md).
@@ -398,7 +405,9 @@ def visible_linked_evidence(user, question: Question) -> QuerySet[Evidence]:
     )
     ids = [evidence_id for evidence_id, _ in links]
     if links and links[0][1]:
-        return Evidence.objects.filter(pk__in=ids).exclude(_withheld(Evidence, user, "owner_team"))
+        return Evidence.objects.filter(AnyOf("pk", ids)).exclude(
+            _withheld(Evidence, user, "owner_team")
+        )
     return visible_evidence(user, among=ids)
 
 

@@ -107,6 +107,27 @@ def test_the_matrix_answers_exactly_the_documented_shape(analyst, matrix):
     assert ratings == sorted(ratings) and len(ratings) == 4
 
 
+def test_the_matrix_is_written_as_drf_writes_any_answer(analyst, matrix, team):
+    """AchJSONRenderer writes the ratings itself: the bytes must be JSONRenderer's, compact (the
+    default) or indented on request, whatever the texts hold."""
+    from rest_framework.renderers import JSONRenderer
+
+    link(
+        matrix["question"],
+        factories.EvidenceFactory(
+            summary='Said "no" \u2028 in Zürich \\ \u2029 ☂', owner_team=team
+        ),
+    )
+    url = f"/api/questions/{matrix['question'].pk}/ach/"
+    compact = client_for(analyst).get(url).content
+    assert compact == JSONRenderer().render(json.loads(compact))
+    assert b"\\u2028" in compact and "Zürich".encode() in compact
+    indented = client_for(analyst).get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content == JSONRenderer().render(
+        json.loads(compact), "application/json; indent=2"
+    )
+
+
 def test_it_names_the_item_a_repeated_report_originates_from(analyst, matrix):
     echo = link(matrix["question"], factories.EvidenceFactory(derived_from=matrix["strong"]))
     body = client_for(analyst).get(f"/api/questions/{matrix['question'].pk}/ach/").json()

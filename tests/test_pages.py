@@ -247,12 +247,13 @@ def test_a_question_the_user_may_not_see_is_not_found(client, question, outsider
 # The question page's queries, made afresh (no kept answer): the session and its user (2); the
 # question with its key question and sub-questions (1); the matrix: hypotheses, the links the
 # reader may see, ratings, rows (4); the visible versions, their rows, their cited items (3); the
-# tradecraft checks of the current one: its cited items, their origins, the reader's matrix (7);
+# tradecraft checks of the current one: its cited items, the reader's matrix (6; their origins
+# take one more when a cited item derives from another, none here);
 # the story: steps, reviews, the history of hypotheses, ratings, links, cited items, evidence,
 # comments, assessments and the question, the evidence the reader may see, and the labels of
 # hypotheses, evidence and sources (14: the key question, the team and its people are named as
 # the page read them); the unread count and the comments (2).
-QUESTION_PAGE_QUERIES = 33
+QUESTION_PAGE_QUERIES = 32
 
 
 def test_the_question_page_takes_the_same_queries_however_long_its_story(
