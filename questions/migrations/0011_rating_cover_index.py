@@ -9,7 +9,7 @@ FK_INDEX = "questions_hypothesisrating_hypothesis_id_e3cd1041"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("questions", "0009_transition_assessment"),
+        ("questions", "0010_board_order_index"),
     ]
 
     operations = [
