@@ -17,7 +17,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from evidence.choices import DatePrecision
 from evidence.models import Actor, Event, Evidence
 from questions import visibility
-from questions.models import Question
+from questions.models import EvidenceLink, Question
 
 Kind = Literal["event", "evidence"]
 
@@ -58,14 +58,22 @@ def timeline(
     - `actor`: evidence and events the actor appears in;
     - nothing: everything the user may see.
     """
-    evidence = visibility.visible_evidence(user)
-    events = visibility.visible_events(user)
+    # A question's case or an actor concerns a few dozen of the 200,000 items: name them as
+    # `among` (which also narrows to them), so that visibility checks those few item by item
+    # instead of building the set of every item linked to a question the user may see (an
+    # actor's page at 200,000 items: 1 s of database time -> a few ms).
+    among = None
     if questions is not None:
-        evidence = evidence.filter(question_links__question__in=questions)
+        among = EvidenceLink.objects.filter(question__in=questions).values("evidence_id")
+    elif actor is not None:
+        among = Evidence.actors.through.objects.filter(actor=actor).values("evidence_id")
+    evidence = visibility.visible_evidence(user, among=among)
+    events = visibility.visible_events(user)
     if team is not None:
         evidence = evidence.filter(Q(owner_team=team) | Q(question_links__question__team=team))
     if actor is not None:
-        evidence = evidence.filter(actors=actor)
+        if questions is not None:  # `among` names the questions' items: narrow to the actor's
+            evidence = evidence.filter(actors=actor)
         events = events.filter(actors=actor)
     elif questions is not None or team is not None:
         events = events.filter(evidence__in=evidence.values("pk"))
