@@ -19,7 +19,6 @@ from questions.models import EvidenceLink
 from questions.visibility import (
     visible_evidence,
     visible_questions,
-    visible_sources,
     visible_teams,
 )
 
@@ -66,21 +65,10 @@ def _require(decision) -> None:
 
 
 def _form(request: HttpRequest, **kwargs) -> EvidenceForm:
-    user = request.user
-    teams = visible_teams(user)
-    # Only questions this user may link evidence to are offered.
-    linkable = [
-        q.pk
-        for q in visible_questions(user).select_related("team")
-        if permissions.can_add_evidence_link(user, q)
-    ]
+    # The sources and the questions to link are offered by pickers (evidence.forms), which
+    # also validate them: only questions this user may link evidence to can be chosen.
     return EvidenceForm(
-        request.POST or None,
-        user=user,
-        sources=visible_sources(user),
-        questions=visible_questions(user).filter(pk__in=linkable),
-        teams=teams,
-        **kwargs,
+        request.POST or None, user=request.user, teams=visible_teams(request.user), **kwargs
     )
 
 
