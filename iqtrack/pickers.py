@@ -39,10 +39,14 @@ class Picker:
     search: Callable[[QuerySet, str], QuerySet]  # (allowed, text) -> matches, best first
     suggested: Callable[[QuerySet, Any], QuerySet]  # (allowed, user) -> the short list
 
-    def choices(self, user, query: str = "", current: Any = None) -> list[tuple[Any, str]]:
+    def choices(
+        self, user, query: str = "", current: Any = None, allowed: QuerySet | None = None
+    ) -> list[tuple[Any, str]]:
         """The options for `user`: matches of `query`, or the suggestions; the current choice
-        (an id, when it is one `user` may choose) always among them."""
-        allowed = self.allowed(user)
+        (an id, when it is one `user` may choose) always among them. `allowed`: what
+        `self.allowed(user)` answers, when the caller has it."""
+        if allowed is None:
+            allowed = self.allowed(user)
         found = self.search(allowed, query) if query else self.suggested(allowed, user)
         found = list(found[:LIMIT])
         current = str(current or "")
@@ -83,16 +87,23 @@ class SearchSelect(forms.Select):
 
 
 def use_picker(
-    field: forms.ModelChoiceField, name: str, *, user, current: Any, search_label: str
+    field: forms.ModelChoiceField,
+    name: str,
+    *,
+    user,
+    current: Any,
+    search_label: str,
+    allowed: QuerySet | None = None,
 ) -> None:
     """Make `field` pick with the registered picker `name` for `user`; `current` is the bound
     value (posted or initial), kept among the options. `search_label` names the search box (not
-    the field's own label: that names the select)."""
+    the field's own label: that names the select). `allowed`: the picker's queryset for `user`,
+    when the caller has it."""
     picker = PICKERS[name]
-    field.queryset = picker.allowed(user)
+    field.queryset = picker.allowed(user) if allowed is None else allowed
     widget = SearchSelect(name, search_label)
     widget.is_required = field.required
-    widget.choices = [BLANK, *picker.choices(user, current=current)]
+    widget.choices = [BLANK, *picker.choices(user, current=current, allowed=field.queryset)]
     field.widget = widget
 
 

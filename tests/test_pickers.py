@@ -121,3 +121,22 @@ def test_pickers_answer_only_signed_in_users_and_only_by_name(client, analyst):
     assert client.get(reverse("picker", args=["source"])).status_code == 302
     client.force_login(analyst)
     assert client.get(reverse("picker", args=["nothing-of-that-name"])).status_code == 404
+
+
+def test_the_question_form_offers_a_few_key_questions_and_finds_the_others(client, cast):
+    oldest = question_in(Status.OPEN, cast, title="The oldest key question")
+    for n in range(LIMIT + 5):
+        question_in(Status.DRAFT, cast, title=f"Newer {n}")
+    closed = question_in(Status.CLOSED, cast, title="A closed one")
+    client.force_login(cast.lead)
+
+    offered = _options(client.get(reverse("questions:create")).content.decode(), "id_parent")
+    found = client.get(
+        reverse("picker", args=["key-question"]), {"q": "oldest", "field": "parent"}
+    ).content.decode()
+    preset = client.get(reverse("questions:create"), {"parent": oldest.pk}).content.decode()
+
+    assert offered.count("<option") == LIMIT + 1
+    assert "The oldest key question" not in offered and closed.title not in offered
+    assert f'<option value="{oldest.pk}">The oldest key question</option>' in found
+    assert f'<option value="{oldest.pk}" selected>' in _options(preset, "id_parent")
