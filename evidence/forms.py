@@ -155,7 +155,8 @@ class EvidenceForm(TextPolicyForm, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, user, teams, **kwargs):
+    def __init__(self, *args, user, teams, sources=None, questions=None, **kwargs):
+        """`sources`, `questions`: what may be chosen, when not what the pickers offer `user`."""
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["recipients"].queryset = recipient_candidates(user).order_by("username")
@@ -167,6 +168,7 @@ class EvidenceForm(TextPolicyForm, forms.ModelForm):
             user=user,
             current=self["source"].value(),
             search_label="Find by name",
+            allowed=sources,
         )
         self.fields["owner_team"].queryset = teams
         if self.instance.pk:
@@ -179,6 +181,7 @@ class EvidenceForm(TextPolicyForm, forms.ModelForm):
                 user=user,
                 current=self["question"].value(),
                 search_label="Find by title or key",
+                allowed=questions,
             )
         # Rendered right to left from the first paint; static/js/iqtrack.js follows changes.
         language = self["original_language"].value() or ""

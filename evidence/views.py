@@ -13,11 +13,14 @@ from django.urls import reverse
 
 from evidence import permissions as evidence_permissions
 from evidence.forms import EvidenceForm, SourceForm
+from evidence.models import Evidence
+from iqtrack.paging import uncounted_page
 from iqtrack.validation import clean_query
 from questions import permissions
 from questions.models import EvidenceLink
 from questions.visibility import (
     visible_evidence,
+    visible_evidence_of,
     visible_questions,
     visible_teams,
 )
@@ -29,7 +32,11 @@ def _evidence(user):
 
 @login_required
 def evidence_list(request: HttpRequest) -> HttpResponse:
-    items = _evidence(request.user)
+    # Checked item by item as the list is read in date order, stopping after a page
+    # (visible_evidence_of), not by building the set of every item the user may see.
+    items = visible_evidence_of(request.user, Evidence.objects.all()).select_related(
+        "source", "owner_team"
+    )
     query = clean_query(request.GET.get("q", ""))
     if query:
         items = items.filter(
@@ -38,8 +45,10 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
             | Q(original_text__icontains=query)
             | Q(source__name__icontains=query)
         )
+    page = uncounted_page(items, request)
     context = {
-        "items": items[:200],
+        "items": page.items,
+        "page": page,
         "query": query,
         "can_record": evidence_permissions.can_record_evidence(request.user, None),
         "can_add_source": evidence_permissions.can_edit_reference(request.user),
