@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q, QuerySet
 
 from evidence.choices import RTL_LANGUAGES, Reliability
 from evidence.dates import start_of
 from evidence.models import Evidence, Source
+from iqtrack.pickers import LIMIT, Picker, register, use_picker
 from iqtrack.validation import TextPolicyForm
 from questions.markings import add_marking_errors, evidence_marking_errors
-from questions.visibility import recipient_candidates
+from questions.models import Question
+from questions.permissions import evidence_linkable
+from questions.visibility import recipient_candidates, visible_questions, visible_sources
 
 
 class DateInput(forms.DateInput):
@@ -37,6 +41,49 @@ def source_label(source: Source) -> str:
     """A picker entry that shows the grading with the name: "TASS — B usually reliable"."""
     grade = Reliability(source.reliability).label.replace(" — ", " ", 1)
     return f"{source.name} — {grade}"
+
+
+def _suggested_sources(allowed: QuerySet[Source], user) -> QuerySet[Source]:
+    """Before any search: the newest sources (one just added from the form's "not listed" link
+    is among them), by name. Read backwards along the primary key: a few rows, not 20,000."""
+    newest = list(allowed.order_by("-id").values_list("id", flat=True)[:LIMIT])
+    return allowed.filter(pk__in=newest).order_by("name", "id")
+
+
+register(
+    "source",
+    Picker(
+        allowed=visible_sources,
+        label=source_label,
+        search=lambda allowed, text: allowed.filter(name__icontains=text).order_by("name", "id"),
+        suggested=_suggested_sources,
+    ),
+)
+
+
+def linkable_questions(user) -> QuerySet[Question]:
+    """The questions `user` may see and link evidence to now (questions.permissions)."""
+    return visible_questions(user).filter(evidence_linkable(user))
+
+
+def _search_questions(allowed: QuerySet[Question], text: str) -> QuerySet[Question]:
+    found = Q(title__icontains=text) | Q(key__iexact=text)
+    if text.isdigit():
+        found |= Q(pk=int(text))
+    return allowed.filter(found).order_by("-id")
+
+
+register(
+    "evidence-question",
+    Picker(
+        allowed=linkable_questions,
+        label=str,
+        search=_search_questions,
+        # Newest first: read backwards along the primary key until enough are found, where an
+        # order by anything else sorted all of the user's linkable questions.
+        suggested=lambda allowed, user: allowed.order_by("-id"),
+    ),
+)
 
 
 class EvidenceForm(TextPolicyForm, forms.ModelForm):
@@ -108,18 +155,34 @@ class EvidenceForm(TextPolicyForm, forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, user, sources, questions, teams, **kwargs):
+    def __init__(self, *args, user, teams, sources=None, questions=None, **kwargs):
+        """`sources`, `questions`: what may be chosen, when not what the pickers offer `user`."""
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["recipients"].queryset = recipient_candidates(user).order_by("username")
-        self.fields["source"].queryset = sources
-        self.fields["source"].label_from_instance = source_label
+        # Among 20,000 sources and hundreds of questions: pickers (iqtrack.pickers), whose
+        # querysets still decide what may be chosen.
+        use_picker(
+            self.fields["source"],
+            "source",
+            user=user,
+            current=self["source"].value(),
+            search_label="Find by name",
+            allowed=sources,
+        )
         self.fields["owner_team"].queryset = teams
         if self.instance.pk:
             # Linking an existing item happens on the question's page.
             del self.fields["question"], self.fields["relevance"]
         else:
-            self.fields["question"].queryset = questions
+            use_picker(
+                self.fields["question"],
+                "evidence-question",
+                user=user,
+                current=self["question"].value(),
+                search_label="Find by title or key",
+                allowed=questions,
+            )
         # Rendered right to left from the first paint; static/js/iqtrack.js follows changes.
         language = self["original_language"].value() or ""
         attrs = self.fields["original_text"].widget.attrs

@@ -13,13 +13,15 @@ from django.urls import reverse
 
 from evidence import permissions as evidence_permissions
 from evidence.forms import EvidenceForm, SourceForm
+from evidence.models import Evidence
+from iqtrack.paging import uncounted_page
 from iqtrack.validation import clean_query
 from questions import permissions
 from questions.models import EvidenceLink
 from questions.visibility import (
     visible_evidence,
+    visible_evidence_of,
     visible_questions,
-    visible_sources,
     visible_teams,
 )
 
@@ -30,7 +32,11 @@ def _evidence(user):
 
 @login_required
 def evidence_list(request: HttpRequest) -> HttpResponse:
-    items = _evidence(request.user)
+    # Checked item by item as the list is read in date order, stopping after a page
+    # (visible_evidence_of), not by building the set of every item the user may see.
+    items = visible_evidence_of(request.user, Evidence.objects.all()).select_related(
+        "source", "owner_team"
+    )
     query = clean_query(request.GET.get("q", ""))
     if query:
         items = items.filter(
@@ -39,8 +45,10 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
             | Q(original_text__icontains=query)
             | Q(source__name__icontains=query)
         )
+    page = uncounted_page(items, request)
     context = {
-        "items": items[:200],
+        "items": page.items,
+        "page": page,
         "query": query,
         "can_record": evidence_permissions.can_record_evidence(request.user, None),
         "can_add_source": evidence_permissions.can_edit_reference(request.user),
@@ -66,21 +74,10 @@ def _require(decision) -> None:
 
 
 def _form(request: HttpRequest, **kwargs) -> EvidenceForm:
-    user = request.user
-    teams = visible_teams(user)
-    # Only questions this user may link evidence to are offered.
-    linkable = [
-        q.pk
-        for q in visible_questions(user).select_related("team")
-        if permissions.can_add_evidence_link(user, q)
-    ]
+    # The sources and the questions to link are offered by pickers (evidence.forms), which
+    # also validate them: only questions this user may link evidence to can be chosen.
     return EvidenceForm(
-        request.POST or None,
-        user=user,
-        sources=visible_sources(user),
-        questions=visible_questions(user).filter(pk__in=linkable),
-        teams=teams,
-        **kwargs,
+        request.POST or None, user=request.user, teams=visible_teams(request.user), **kwargs
     )
 
 

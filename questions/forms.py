@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Team
+from iqtrack.pickers import Picker, register, use_picker
 from iqtrack.validation import TextPolicyForm
+from questions import permissions
 from questions.choices import (
     LIKELIHOOD_STEPS,
     AchRating,
@@ -16,12 +19,18 @@ from questions.choices import (
     Likelihood,
     LikelihoodWording,
     Priority,
+    Status,
 )
 from questions.comments import MAX_COMMENT_LENGTH
 from questions.markings import add_marking_errors, question_marking_errors
 from questions.models import Hypothesis, Question
 from questions.timeline import Position
-from questions.visibility import recipient_candidates, shareable_teams
+from questions.visibility import (
+    recipient_candidates,
+    shareable_teams,
+    visible_questions,
+    visible_teams,
+)
 
 User = get_user_model()
 
@@ -31,6 +40,38 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def key_question_candidates(user, teams=None) -> QuerySet[Question]:
+    """The questions a new question of `user`'s may hang under: those they may see of a team
+    they lead (`teams`, when the caller has them: questions.permissions.is_lead), not closed."""
+    if teams is None:
+        teams = [team.pk for team in visible_teams(user) if permissions.is_lead(user, team)]
+    return (
+        visible_questions(user)
+        .select_related("team")
+        .filter(team__in=teams)
+        .exclude(status=Status.CLOSED)
+    )
+
+
+def _search_questions(allowed: QuerySet[Question], text: str) -> QuerySet[Question]:
+    found = Q(title__icontains=text) | Q(key__iexact=text)
+    if text.isdigit():
+        found |= Q(pk=int(text))
+    return allowed.filter(found).order_by("-id")
+
+
+register(
+    "key-question",
+    Picker(
+        allowed=key_question_candidates,
+        label=str,
+        search=_search_questions,
+        # Newest first, read backwards along the primary key until enough are found.
+        suggested=lambda allowed, user: allowed.order_by("-id"),
+    ),
+)
 
 
 class QuestionForm(TextPolicyForm, forms.ModelForm):
@@ -75,8 +116,16 @@ class QuestionForm(TextPolicyForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["team"].queryset = teams
-        self.fields["parent"].queryset = parents
         self.fields["parent"].required = False
+        # Among a thousand key questions: a picker (iqtrack.pickers) choosing among `parents`.
+        use_picker(
+            self.fields["parent"],
+            "key-question",
+            user=user,
+            current=self["parent"].value(),
+            search_label="Find by title or key",
+            allowed=parents,
+        )
         self.fields["recipients"].queryset = recipient_candidates(user).order_by("username")
         self.fields["recipients"].label_from_instance = _person
         self.fields["shared_with"].queryset = shareable_teams(user).order_by("name")

@@ -48,6 +48,7 @@ from questions.forms import (
     RatingForm,
     ReasonForm,
     ReturnForm,
+    key_question_candidates,
 )
 from questions.history import question_history
 from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
@@ -647,7 +648,7 @@ def question_create(request: HttpRequest) -> HttpResponse:
     teams = _lead_teams(user)
     if not teams:
         raise PermissionDenied("Only a team's lead writes its questions.")
-    parents = _questions(user).filter(team__in=teams).exclude(status=Status.CLOSED)
+    parents = key_question_candidates(user, teams)
     initial = {"team": teams[0]} if len(teams) == 1 else {}
     if parent_pk := request.GET.get("parent", "").strip():
         if not parent_pk.isdigit():

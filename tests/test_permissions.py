@@ -10,6 +10,7 @@ from accounts.models import role_group
 from questions import permissions, workflow
 from questions.choices import Action, Status
 from questions.exceptions import NotAllowedForState, NotAllowedForUser
+from questions.models import Question
 from tests import factories
 from tests.stories import Cast, question_in, write_draft
 
@@ -161,3 +162,28 @@ class TestEditsThatAreNotStatusChanges:
         question.team.members.remove(cast.reviewer)
 
         assert permissions.can_comment(cast.reviewer, question)
+
+
+def test_the_linkable_questions_condition_says_what_can_add_evidence_link_says(
+    cast, team, outsider
+):
+    """permissions.evidence_linkable is the same rule for many questions at once (the evidence
+    form offers and searches with it): for each person and each state, both agree."""
+    co_lead = factories.UserFactory(username="co_lead", roles=[Role.LEAD])
+    team.members.add(co_lead)
+    lead_role_elsewhere = factories.UserFactory(username="lead_elsewhere", roles=[Role.LEAD])
+    superuser = factories.UserFactory(username="root", is_superuser=True)
+    questions = [question_in(state, cast) for state in Status.values]
+    people = [cast.lead, cast.analyst, cast.reviewer, co_lead, lead_role_elsewhere]
+    people += [outsider, superuser, AnonymousUser()]
+    ids = [q.pk for q in questions]
+
+    for person in people:
+        by_rule = {q.pk for q in questions if permissions.can_add_evidence_link(person, q)}
+        by_sql = set(
+            Question.objects.filter(permissions.evidence_linkable(person), pk__in=ids).values_list(
+                "pk", flat=True
+            )
+        )
+        assert by_sql == by_rule, person
+    assert {q.status for q in questions if permissions.can_add_evidence_link(cast.analyst, q)}

@@ -41,7 +41,12 @@ SEGMENT_KINDS = {
     "tokens": "apitoken",
 }
 # Parameters that are not ids: the value each probe uses.
-FIXED_VALUES = {"format": "json", "action": "publish", "app_label": "questions"}
+FIXED_VALUES = {
+    "format": "json",
+    "action": "publish",
+    "app_label": "questions",
+    "name": "evidence-question",  # pickers/<name>/: the picker that lists questions
+}
 
 # Routes the probe does not request, each with why that is safe.
 EXEMPT = {
