@@ -44,7 +44,7 @@ from questions.history import question_history
 from questions.visibility import (
     visible_assessments,
     visible_comments,
-    visible_evidence,
+    visible_evidence_each,
     visible_evidence_links,
     visible_hypotheses,
     visible_hypothesis_ratings,
@@ -304,7 +304,8 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
     if_match_actions = frozenset({"partial_update"})
 
     def get_prefetches(self):
-        return [Prefetch("cited_evidence", queryset=visible_evidence(self.request.user))]
+        # A page's few cited items, each checked as it is read.
+        return [Prefetch("cited_evidence", queryset=visible_evidence_each(self.request.user))]
 
     def create(self, request, *args, **kwargs):
         given = s.NewAssessmentDraftSerializer(data=request.data, context={"request": request})
