@@ -38,6 +38,10 @@ class BaseViewSet(viewsets.GenericViewSet):
     select_related: tuple[str, ...] = ()
     # Columns never shown (a search vector, a joined object's long text): not read at all.
     deferred: tuple[str, ...] = ()
+    # Columns of joined rows that a list shows only in brief forms (BriefSerializer.unread): not
+    # read for a list, whose sort otherwise carried every matching row's long texts. Not for the
+    # other actions, whose rules read more of them.
+    list_deferred: tuple[str, ...] = ()
     etag = False
     # GET answers reused while the database is unchanged (iqtrack/response_cache.py). Only for
     # reads without side effects.
@@ -78,6 +82,14 @@ class BaseViewSet(viewsets.GenericViewSet):
             queryset = queryset.select_related(*self.select_related)
         if self.deferred:
             queryset = queryset.defer(*self.deferred)
+        if self.list_deferred and getattr(self, "action", None) == "list":
+            # A relation the queryset joins through is read, whatever its brief form shows.
+            traversed = {
+                "__".join(path.split("__")[:depth])
+                for path in self.select_related
+                for depth in range(1, path.count("__") + 2)
+            }
+            queryset = queryset.defer(*(f for f in self.list_deferred if f not in traversed))
         prefetches = self.get_prefetches()
         return queryset.prefetch_related(*prefetches) if prefetches else queryset
 

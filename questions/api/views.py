@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
 from accounts.models import Team
+from evidence.api.serializers import BriefEvidenceSerializer
 from iqtrack.api.base import (
     BaseViewSet,
     CreateMixin,
@@ -44,7 +45,7 @@ from questions.history import question_history
 from questions.visibility import (
     visible_assessments,
     visible_comments,
-    visible_evidence,
+    visible_evidence_each,
     visible_evidence_links,
     visible_hypotheses,
     visible_hypothesis_ratings,
@@ -233,6 +234,7 @@ class HypothesisViewSet(QuestionPartViewSet):
     serializer_class = s.HypothesisSerializer
     filterset_class = HypothesisFilterSet
     select_related = ("question__team",)
+    list_deferred = tuple(s.BriefQuestionSerializer.unread("question"))
     ordering_fields = ["position", "created_at", "title"]
     rule = staticmethod(permissions.can_edit_hypotheses)
 
@@ -245,6 +247,11 @@ class EvidenceLinkViewSet(QuestionPartViewSet):
     serializer_class = s.EvidenceLinkSerializer
     filterset_class = EvidenceLinkFilterSet
     select_related = ("question__team", "evidence", "linked_by")
+    list_deferred = (
+        *s.BriefQuestionSerializer.unread("question"),
+        *BriefEvidenceSerializer.unread("evidence"),
+        *BriefUserSerializer.unread("linked_by"),
+    )
     ordering_fields = ["created_at"]
     rule = staticmethod(permissions.can_add_evidence_link)
     saved_by = "linked_by"
@@ -261,6 +268,11 @@ class HypothesisRatingViewSet(QuestionPartViewSet):
     serializer_class = s.HypothesisRatingSerializer
     filterset_class = HypothesisRatingFilterSet
     select_related = ("hypothesis__question__team", "evidence", "rated_by")
+    list_deferred = (
+        *s.BriefHypothesisSerializer.unread("hypothesis"),
+        *BriefEvidenceSerializer.unread("evidence"),
+        *BriefUserSerializer.unread("rated_by"),
+    )
     ordering_fields = ["updated_at"]
     rule = staticmethod(permissions.can_rate)
     question_path = "hypothesis__question"
@@ -297,6 +309,11 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
     serializer_class = s.AssessmentSerializer
     filterset_class = AssessmentFilterSet
     select_related = ("question", "author", "hypothesis")
+    list_deferred = (
+        *s.BriefQuestionSerializer.unread("question"),
+        *BriefUserSerializer.unread("author"),
+        *s.BriefHypothesisSerializer.unread("hypothesis"),
+    )
     ordering_fields = ["version", "created_at", "updated_at", "submitted_at", "approved_at"]
     http_method_names = ["get", "post", "patch", "head", "options"]
     etag = True
@@ -304,7 +321,8 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
     if_match_actions = frozenset({"partial_update"})
 
     def get_prefetches(self):
-        return [Prefetch("cited_evidence", queryset=visible_evidence(self.request.user))]
+        # A page's few cited items, each checked as it is read.
+        return [Prefetch("cited_evidence", queryset=visible_evidence_each(self.request.user))]
 
     def create(self, request, *args, **kwargs):
         given = s.NewAssessmentDraftSerializer(data=request.data, context={"request": request})
@@ -342,6 +360,10 @@ class ReviewViewSet(ReadOnlyViewSet):
     serializer_class = s.ReviewSerializer
     filterset_class = ReviewFilterSet
     select_related = ("assessment", "reviewer")
+    list_deferred = (
+        *s.BriefAssessmentSerializer.unread("assessment"),
+        *BriefUserSerializer.unread("reviewer"),
+    )
     ordering_fields = ["created_at"]
 
 
@@ -353,6 +375,10 @@ class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     serializer_class = s.CommentSerializer
     filterset_class = CommentFilterSet
     select_related = ("question", "author")
+    list_deferred = (
+        *s.BriefQuestionSerializer.unread("question"),
+        *BriefUserSerializer.unread("author"),
+    )
     ordering_fields = ["created_at"]
 
     def create(self, request, *args, **kwargs):
@@ -371,4 +397,8 @@ class TransitionViewSet(ReadOnlyViewSet):
     serializer_class = s.TransitionSerializer
     filterset_class = TransitionFilterSet
     select_related = ("question", "actor")
+    list_deferred = (
+        *s.BriefQuestionSerializer.unread("question"),
+        *BriefUserSerializer.unread("actor"),
+    )
     ordering_fields = ["created_at"]
