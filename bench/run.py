@@ -375,10 +375,10 @@ def measure(base: str, endpoint_path: str, headers: dict, args) -> Load:
     started = time.perf_counter()
     size = check_answers(url, headers)
     alone = time.perf_counter() - started
-    # A slow endpoint gets a longer run (up to 30 s), so that requests finish in it: with
-    # 8 connections on 2 workers a request waits for about 4 others.
+    # A slow endpoint gets a longer run (up to --longest, 30 s), so that requests finish in it:
+    # with 8 connections on 2 workers a request waits for about 4 others.
     queue = math.ceil(args.connections / args.workers)
-    seconds = max(args.duration, min(30.0, 3 * alone * queue))
+    seconds = max(args.duration, min(args.longest, 3 * alone * queue))
     if args.warmup:
         wrk(url, headers, seconds=args.warmup, connections=args.connections, threads=args.threads)
     load = wrk(url, headers, seconds=seconds, connections=args.connections, threads=args.threads)
@@ -1165,6 +1165,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--duration", type=float, default=10, help="seconds of load per endpoint")
     parser.add_argument("--warmup", type=float, default=2, help="seconds of warm-up (0: none)")
+    parser.add_argument(
+        "--longest", type=float, default=30, help="seconds of load for a slow endpoint, at most"
+    )
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
