@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from evidence.choices import RTL_LANGUAGES, Reliability
 from evidence.dates import start_of
 from evidence.models import Evidence, Source
 from iqtrack.pickers import LIMIT, Picker, register, use_picker
 from iqtrack.validation import TextPolicyForm
+from questions.forms import newest_questions, search_questions
 from questions.markings import add_marking_errors, evidence_marking_errors
 from questions.models import Question
 from questions.permissions import evidence_linkable
@@ -66,22 +67,13 @@ def linkable_questions(user) -> QuerySet[Question]:
     return visible_questions(user).filter(evidence_linkable(user))
 
 
-def _search_questions(allowed: QuerySet[Question], text: str) -> QuerySet[Question]:
-    found = Q(title__icontains=text) | Q(key__iexact=text)
-    if text.isdigit():
-        found |= Q(pk=int(text))
-    return allowed.filter(found).order_by("-id")
-
-
 register(
     "evidence-question",
     Picker(
         allowed=linkable_questions,
         label=str,
-        search=_search_questions,
-        # Newest first: read backwards along the primary key until enough are found, where an
-        # order by anything else sorted all of the user's linkable questions.
-        suggested=lambda allowed, user: allowed.order_by("-id"),
+        search=search_questions,
+        suggested=newest_questions,
     ),
 )
 

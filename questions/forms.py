@@ -55,11 +55,18 @@ def key_question_candidates(user, teams=None) -> QuerySet[Question]:
     )
 
 
-def _search_questions(allowed: QuerySet[Question], text: str) -> QuerySet[Question]:
+def search_questions(allowed: QuerySet[Question], text: str) -> QuerySet[Question]:
+    """A question picker's matches for `text` (its title, key or id), newest first."""
     found = Q(title__icontains=text) | Q(key__iexact=text)
     if text.isdigit():
         found |= Q(pk=int(text))
     return allowed.filter(found).order_by("-id")
+
+
+def newest_questions(allowed: QuerySet[Question], user) -> QuerySet[Question]:
+    """A question picker's suggestions: newest first, read backwards along the primary key until
+    enough are found, where an order by anything else sorted all of them."""
+    return allowed.order_by("-id")
 
 
 register(
@@ -67,9 +74,8 @@ register(
     Picker(
         allowed=key_question_candidates,
         label=str,
-        search=_search_questions,
-        # Newest first, read backwards along the primary key until enough are found.
-        suggested=lambda allowed, user: allowed.order_by("-id"),
+        search=search_questions,
+        suggested=newest_questions,
     ),
 )
 
