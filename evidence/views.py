@@ -15,6 +15,7 @@ from evidence import permissions as evidence_permissions
 from evidence.forms import EvidenceForm, SourceForm
 from evidence.models import Evidence
 from iqtrack.paging import uncounted_page
+from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions import permissions
 from questions.models import EvidenceLink
@@ -31,6 +32,7 @@ def _evidence(user):
 
 
 @login_required
+@cached_read
 def evidence_list(request: HttpRequest) -> HttpResponse:
     # Checked item by item as the list is read in date order, stopping after a page
     # (visible_evidence_of), not by building the set of every item the user may see.
@@ -57,6 +59,7 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def evidence_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(_evidence(request.user), pk=pk)
     questions = visible_questions(request.user).filter(evidence_links__evidence=item)
@@ -82,6 +85,7 @@ def _form(request: HttpRequest, **kwargs) -> EvidenceForm:
 
 
 @login_required
+@cached_read
 def evidence_create(request: HttpRequest) -> HttpResponse:
     _require(evidence_permissions.can_record_evidence(request.user, None))
     initial = {"owner_team": visible_teams(request.user).first()}
@@ -124,6 +128,7 @@ def evidence_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(_evidence(request.user), pk=pk)
     _require(evidence_permissions.can_edit_evidence(request.user, item))
@@ -140,6 +145,7 @@ def evidence_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def source_create(request: HttpRequest) -> HttpResponse:
     _require(evidence_permissions.can_edit_reference(request.user))
     form = SourceForm(request.POST or None)

@@ -25,6 +25,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 
 # Options shown at once: enough to recognise the likely ones, few enough to stay a short page.
@@ -108,6 +109,7 @@ def use_picker(
 
 
 @login_required
+@cached_read
 def picker_options(request: HttpRequest, name: str) -> HttpResponse:
     """The <option>s of picker `name` matching `?q=`, the current choice (`?<field>=<id>`)
     kept and selected: what the search box swaps into its select."""

@@ -26,7 +26,8 @@ without cookies or `no-store` are kept, and never a page that shows a one-time m
 being down makes every read a miss (iqtrack/cache.py).
 
 The cost when nothing is reused is one query (the snapshot) and one Redis read and write.
-The views that use it: `cached_read` on pages, `BaseViewSet.cache_reads` in the API.
+The views that use it: `cached_read` on every page a GET reads (a form's GET included: its
+POST is never kept), `BaseViewSet.cache_reads` on every API viewset.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from iqtrack.response_cache import cached_read
 from notifications import delivery
 from notifications.choices import Kind
 from notifications.forms import PreferencesForm
@@ -23,6 +24,7 @@ def _inbox_context(user) -> dict:
 
 
 @login_required
+@cached_read
 def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/inbox.html", _inbox_context(request.user))
 
@@ -48,6 +50,7 @@ def mark_all_read(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def preferences(request: HttpRequest) -> HttpResponse:
     chosen = delivery.deliveries_for((request.user.pk, kind) for kind in Kind.values)
     initial = {kind: chosen[(request.user.pk, kind)] for kind in Kind.values}

@@ -229,6 +229,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 # Timelines and actors
 # ---------------------------------------------------------------------------------------------
 @login_required
+@cached_read
 def question_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     question = _question(request, pk)
     scope = case_questions(question, request.user)
@@ -241,6 +242,7 @@ def question_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def team_timeline(request: HttpRequest) -> HttpResponse:
     """Everything the user may see, or one of their teams' evidence and events (`?team=<id>`),
     a page at a time: from the start, from a day (`?since=`), or after or before an entry."""
@@ -266,6 +268,7 @@ def team_timeline(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def actor_list(request: HttpRequest) -> HttpResponse:
     # A thousand actors at the benchmark's scale: fifty a page.
     page = counted_page(visible_actors(request.user).prefetch_related("affiliated_with"), request)
@@ -273,6 +276,7 @@ def actor_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def actor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_object_or_404(visible_actors(request.user), pk=pk)
     context = {

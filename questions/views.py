@@ -642,6 +642,7 @@ def _back_to(question: Question, anchor: str) -> HttpResponse:
 
 
 @login_required
+@cached_read
 def question_create(request: HttpRequest) -> HttpResponse:
     """A lead writes a key question, or a sub-question of one (`?parent=<id>`)."""
     user = request.user
@@ -779,6 +780,7 @@ def evidence_rate(request: HttpRequest, pk: int, evidence_pk: int) -> HttpRespon
 # Assessment editor and review
 # ---------------------------------------------------------------------------------------------
 @login_required
+@cached_read
 def assessment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = _get_question(request, pk)
     _require(permissions.can_edit_assessment(request.user, question))
@@ -877,6 +879,7 @@ def _version_text(assessment: Assessment | None) -> dict[str, str]:
 
 
 @login_required
+@cached_read
 def review(request: HttpRequest, pk: int) -> HttpResponse:
     """The version under review beside the previous one; approve, or return with comments."""
     question = _get_question(request, pk)

@@ -43,9 +43,9 @@ class BaseViewSet(viewsets.GenericViewSet):
     # other actions, whose rules read more of them.
     list_deferred: tuple[str, ...] = ()
     etag = False
-    # GET answers reused while the database is unchanged (iqtrack/response_cache.py). Only for
-    # reads without side effects.
-    cache_reads = False
+    # GET answers reused while the database is unchanged (iqtrack/response_cache.py): every
+    # read, unless a viewset's GET had a side effect that a reused answer would skip (none has).
+    cache_reads = True
     _read_key: str | None = None
 
     def initial(self, request, *args, **kwargs):

@@ -299,7 +299,6 @@ class _AnalysisViewSet(BaseViewSet):
     filterset_class = None
     pagination_class = None
     filter_backends: list = []
-    cache_reads = True
 
 
 class QuestionAnalysisViewSet(_AnalysisViewSet):
