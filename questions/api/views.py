@@ -106,7 +106,6 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 
     visible = staticmethod(visible_questions)
     filterset_class = QuestionFilterSet
-    cache_reads = True
     # No index gives the list's orders, so a page is sorted from every matching row: ids first.
     pagination_class = IdsFirstPagination
     select_related = ("team", "parent", "created_by", "assignee", "reviewer")
@@ -202,6 +201,9 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 class QuestionPartViewSet(ModelViewSet):
     """Objects whose changes the domain rules by their question: `rule(user, question)`, with
     the question found along `question_path` from the object (or the data that makes it)."""
+
+    # Ordered by their question first: sorted as ids, then only the page's rows read.
+    pagination_class = IdsFirstPagination
 
     rule: Callable  # a questions.permissions function, as a staticmethod
     question_path = "question"
@@ -305,6 +307,9 @@ class HypothesisRatingViewSet(QuestionPartViewSet):
 class AssessmentViewSet(ReadMixin, BaseViewSet):
     """Versioned answers to questions. Submitted, returned and approved versions never change."""
 
+    # Ordered by their question first: sorted as ids, then only the page's rows read.
+    pagination_class = IdsFirstPagination
+
     visible = staticmethod(visible_assessments)
     serializer_class = s.AssessmentSerializer
     filterset_class = AssessmentFilterSet
@@ -371,6 +376,9 @@ class ReviewViewSet(ReadOnlyViewSet):
 class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     """Discussion on a question between its analyst, its reviewer and its team."""
 
+    # Ordered by their question first: sorted as ids, then only the page's rows read.
+    pagination_class = IdsFirstPagination
+
     visible = staticmethod(visible_comments)
     serializer_class = s.CommentSerializer
     filterset_class = CommentFilterSet
@@ -392,6 +400,9 @@ class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
 @extend_schema_view(**crud_summaries("transition", actions=("list", "retrieve")))
 class TransitionViewSet(ReadOnlyViewSet):
     """The workflow steps taken: who moved which question from what to what, and why."""
+
+    # Ordered by their question first: sorted as ids, then only the page's rows read.
+    pagination_class = IdsFirstPagination
 
     visible = staticmethod(visible_transitions)
     serializer_class = s.TransitionSerializer
