@@ -1,6 +1,6 @@
-"""The question list reads a page ids first, with the total counted in the same query
-(iqtrack.api.pagination.IdsFirstPaginator): page by page it must answer what Django's
-count-and-page answers, and refuse the same page numbers."""
+"""The question list, and the lists ordered by their question, read a page ids first, with the
+total counted in the same query (iqtrack.api.pagination.IdsFirstPaginator): page by page they
+must answer what Django's count-and-page answers, and refuse the same page numbers."""
 
 from __future__ import annotations
 
@@ -9,10 +9,20 @@ from django.core.paginator import InvalidPage
 from django.core.paginator import Paginator as DjangoPaginator
 
 from iqtrack.api.pagination import IdsFirstPaginator
-from questions.models import Question
-from questions.visibility import visible_questions
+from questions.choices import AchRating, Status
+from questions.models import Comment, HypothesisRating, Question
+from questions.visibility import (
+    visible_assessments,
+    visible_comments,
+    visible_evidence_links,
+    visible_hypotheses,
+    visible_hypothesis_ratings,
+    visible_questions,
+    visible_transitions,
+)
 from tests import factories
 from tests.api_support import assert_error, client_for
+from tests.stories import Cast, question_in
 
 pytestmark = pytest.mark.django_db
 
@@ -96,3 +106,51 @@ def test_the_api_answers_every_page_and_refuses_the_rest(seven_questions, lead):
     assert pages[0]["previous"] is None and pages[2]["next"] is None
     for number in (4, 0, "x"):
         assert_error(client.get("/api/questions/", {"page_size": 3, "page": number}), 404)
+
+
+# The lists ordered by their question first, paged ids first like the question list.
+QUESTION_ORDERED = {
+    "hypotheses": visible_hypotheses,
+    "evidence-links": visible_evidence_links,
+    "hypothesis-ratings": visible_hypothesis_ratings,
+    "assessments": visible_assessments,
+    "comments": visible_comments,
+    "transitions": visible_transitions,
+}
+
+
+@pytest.fixture
+def three_cases(lead, analyst, reviewer):
+    cast = Cast(lead, analyst, reviewer)
+    # Three questions in review, not made in order of urgency: the most urgent's rows come
+    # first in every list.
+    cases = [question_in(Status.IN_REVIEW, cast, priority=p) for p in (2, 3, 1)]
+    for question in cases:
+        Comment.objects.create(question=question, author=analyst, body="Checked the manifests.")
+        for hypothesis in question.hypotheses.all():
+            for link in question.evidence_links.all():
+                HypothesisRating.objects.create(
+                    hypothesis=hypothesis, evidence=link.evidence, rating=AchRating.CONSISTENT
+                )
+    return cases
+
+
+@pytest.mark.parametrize("things", QUESTION_ORDERED)
+def test_a_list_ordered_by_question_pages_through_what_the_user_sees_once_in_order(
+    three_cases, lead, things
+):
+    visible = QUESTION_ORDERED[things](lead)
+    expected = list(visible.values_list("pk", flat=True))  # Django's way: the model's order
+    client = client_for(lead)
+
+    pages, number = [], 1
+    while True:
+        page = client.get(f"/api/{things}/", {"page_size": 2, "page": number}).json()
+        pages.append(page)
+        if page["next"] is None:
+            break
+        number += 1
+
+    assert len(expected) > 2  # more than one page of each
+    assert {page["count"] for page in pages} == {len(expected)}
+    assert [row["id"] for page in pages for row in page["results"]] == expected
