@@ -12,6 +12,7 @@ from functools import lru_cache
 from html import escape
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -270,8 +271,11 @@ def team_timeline(request: HttpRequest) -> HttpResponse:
 @login_required
 @cached_read
 def actor_list(request: HttpRequest) -> HttpResponse:
-    # A thousand actors at the benchmark's scale: fifty a page.
-    page = counted_page(visible_actors(request.user).prefetch_related("affiliated_with"), request)
+    # A thousand actors at the benchmark's scale: fifty a page. Their affiliations as a plain
+    # list (to_attr): a prefetch into the related manager built two managers and a queryset per
+    # actor, a fifth of the page's time.
+    affiliations = Prefetch("affiliated_with", to_attr="affiliations")
+    page = counted_page(visible_actors(request.user).prefetch_related(affiliations), request)
     return render(request, "questions/actors.html", {"actors": page.items, "page": page})
 
 

@@ -425,10 +425,17 @@ def test_an_actor_page_lists_affiliations_and_visible_appearances(client, analys
     assert "secret sighting" not in html
 
 
-def test_the_actor_list_links_each_actor(client, analyst, chronology):
+def test_the_actor_list_links_each_actor_and_whom_it_is_affiliated_with(
+    client, analyst, chronology
+):
     html = page(client, analyst, reverse("questions:actors"))
-    assert reverse("questions:actor", args=[chronology["arouri"].pk]) in html
-    assert "Saleh al-Arouri" in html
+    rows = re.findall(r"<tr>.*?</tr>", html, flags=re.S)
+    arouri = next(row for row in rows if "Saleh al-Arouri" in row)
+    hamas = next(row for row in rows if ">Hamas</a></td>" in row)
+    assert reverse("questions:actor", args=[chronology["arouri"].pk]) in arouri
+    # Affiliated with: a link to Hamas's page on his row; nobody on Hamas's.
+    assert reverse("questions:actor", args=[chronology["hamas"].pk]) in arouri
+    assert text_of(hamas).split() == ["Hamas", "Organisation", "—", "—"]
 
 
 def test_the_team_timeline_narrows_to_one_of_the_users_teams(client, analyst, team, chronology):
