@@ -146,9 +146,12 @@ def _readable(
 ) -> tuple[QuerySet[Evidence], QuerySet[Event]]:
     """These rows read with what an entry shows of them: a source, actors, an event's visible
     evidence."""
-    evidence = evidence.select_related("source").prefetch_related("actors")
+    # Actors as plain lists (to_attr): a prefetch into the related manager builds two managers
+    # and a queryset per row, which on a page of 100 entries cost more than reading them.
+    actors = Prefetch("actors", to_attr="actor_list")
+    evidence = evidence.select_related("source").prefetch_related(actors)
     events = events.prefetch_related(
-        "actors",
+        actors,
         Prefetch(
             "evidence",
             queryset=visibility.visible_evidence(user).select_related("source"),
@@ -169,7 +172,7 @@ def _entries(evidence: Iterable[Evidence], events: Iterable[Event]) -> list[Time
             e.happened_precision,
             e.happened_display,
             e,
-            tuple(e.actors.all()),
+            tuple(e.actor_list),
         )
         for e in evidence
     ] + [
@@ -181,7 +184,7 @@ def _entries(evidence: Iterable[Evidence], events: Iterable[Event]) -> list[Time
             e.happened_precision,
             e.happened_display,
             e,
-            tuple(e.actors.all()),
+            tuple(e.actor_list),
             tuple(e.visible_evidence),
         )
         for e in events
