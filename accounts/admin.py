@@ -16,6 +16,9 @@ User = get_user_model()
 
 @admin.register(Team)
 class TeamAdmin(VisibleAdminMixin, admin.ModelAdmin):
+    # Stated here: a queryset with a count column (get_queryset) drops Meta.ordering, which left
+    # the autocomplete's pages in no order.
+    ordering = ("name", "id")
     list_display = ("name", "slug", "lead", "member_count", "created_at")
     list_select_related = ("lead",)
     list_filter = (("lead", admin.RelatedOnlyFieldListFilter),)

@@ -23,6 +23,9 @@ DATES_AS_WRITTEN = (
 
 @admin.register(Source)
 class SourceAdmin(DomainAdmin):
+    # Stated here: a queryset with a count column (get_queryset) drops Meta.ordering, which left
+    # the autocomplete's pages in no order.
+    ordering = ("name", "id")
     list_display = ("name", "kind", "reliability", "language", "evidence_count", "url")
     list_filter = ("kind", "reliability", "language")
     search_fields = ("name", "key", "url", "description")

@@ -200,6 +200,9 @@ class HypothesisRatingInline(VisibleInlineMixin, admin.TabularInline):
 
 @admin.register(Hypothesis)
 class HypothesisAdmin(DomainAdmin):
+    # Stated here: a queryset with a count column (get_queryset) drops Meta.ordering, which left
+    # the autocomplete's pages in no order.
+    ordering = ("question", "position", "id")
     list_display = ("title", "question", "position", "rating_count")
     list_select_related = ("question",)
     list_filter = (("question__team", admin.RelatedOnlyFieldListFilter),)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence.choices import Corroboration, Credibility, DatePrecision, Reliability
+from evidence.models import Evidence
 from questions.choices import Action, AssessmentState, ReviewDecision, Status
 from questions.models import (
     Assessment,
@@ -245,3 +246,22 @@ def test_a_question_cannot_be_made_its_own_parent(superuser_client, case):
     assert response.context["adminform"].form.non_field_errors()
     question.refresh_from_db()
     assert question.parent_id != question.pk
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "names"),
+    [
+        (Evidence, "source", ("Reuters", "Al-Monitor", "TASS")),
+        (Evidence, "owner_team", ("Levant desk", "Caucasus desk", "Gulf desk")),
+    ],
+)
+def test_an_admin_autocomplete_answers_in_name_order(superuser_client, model, field, names):
+    make = factories.SourceFactory if field == "source" else factories.TeamFactory
+    for name in names:  # made out of order
+        make(name=name, **({} if field == "source" else {"slug": name.split()[0].lower()}))
+    params = {"app_label": "evidence", "model_name": "evidence", "field_name": field}
+
+    results = superuser_client.get(reverse("admin:autocomplete"), params).json()["results"]
+
+    listed = [name for r in results for name in names if r["text"].startswith(name)]
+    assert listed == sorted(names)
