@@ -147,7 +147,7 @@ def _readable(
     """These rows read with what an entry shows of them: a source, actors, an event's visible
     evidence."""
     # Actors as plain lists (to_attr): a prefetch into the related manager builds two managers
-    # and a queryset per row, which on a page of 100 entries cost more than reading them.
+    # and a queryset per row, work that drawing a page of 100 entries does not need.
     actors = Prefetch("actors", to_attr="actor_list")
     evidence = evidence.select_related("source").prefetch_related(actors)
     events = events.prefetch_related(
