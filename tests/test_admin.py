@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence.choices import Corroboration, Credibility, DatePrecision, Reliability
-from evidence.models import Evidence
 from questions.choices import Action, AssessmentState, ReviewDecision, Status
 from questions.models import (
     Assessment,
@@ -249,13 +248,13 @@ def test_a_question_cannot_be_made_its_own_parent(superuser_client, case):
 
 
 @pytest.mark.parametrize(
-    ("model", "field", "names"),
+    ("field", "names"),
     [
-        (Evidence, "source", ("Reuters", "Al-Monitor", "TASS")),
-        (Evidence, "owner_team", ("Levant desk", "Caucasus desk", "Gulf desk")),
+        ("source", ("Reuters", "Al-Monitor", "TASS")),
+        ("owner_team", ("Levant desk", "Caucasus desk", "Gulf desk")),
     ],
 )
-def test_an_admin_autocomplete_answers_in_name_order(superuser_client, model, field, names):
+def test_an_evidence_items_autocompletes_answer_in_name_order(superuser_client, field, names):
     make = factories.SourceFactory if field == "source" else factories.TeamFactory
     for name in names:  # made out of order
         make(name=name, **({} if field == "source" else {"slug": name.split()[0].lower()}))
