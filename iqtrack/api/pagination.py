@@ -84,6 +84,7 @@ class IdsFirstPaginator(DjangoPaginator):
 
 class IdsFirstPagination(Pagination):
     """Pagination for a list whose page query cannot be read in order off an index, so that
-    Django's way sorts every matching row in full (IdsFirstPaginator)."""
+    Django's way sorts every matching row in full (IdsFirstPaginator): the question list, and the
+    lists ordered by their question first (its priority and due date come from a join)."""
 
     django_paginator_class = IdsFirstPaginator

@@ -202,8 +202,7 @@ class QuestionPartViewSet(ModelViewSet):
     """Objects whose changes the domain rules by their question: `rule(user, question)`, with
     the question found along `question_path` from the object (or the data that makes it)."""
 
-    # Ordered by their question first: sorted as ids, then only the page's rows read.
-    pagination_class = IdsFirstPagination
+    pagination_class = IdsFirstPagination  # ordered by their question first
 
     rule: Callable  # a questions.permissions function, as a staticmethod
     question_path = "question"
@@ -307,8 +306,7 @@ class HypothesisRatingViewSet(QuestionPartViewSet):
 class AssessmentViewSet(ReadMixin, BaseViewSet):
     """Versioned answers to questions. Submitted, returned and approved versions never change."""
 
-    # Ordered by their question first: sorted as ids, then only the page's rows read.
-    pagination_class = IdsFirstPagination
+    pagination_class = IdsFirstPagination  # ordered by their question first
 
     visible = staticmethod(visible_assessments)
     serializer_class = s.AssessmentSerializer
@@ -376,8 +374,7 @@ class ReviewViewSet(ReadOnlyViewSet):
 class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     """Discussion on a question between its analyst, its reviewer and its team."""
 
-    # Ordered by their question first: sorted as ids, then only the page's rows read.
-    pagination_class = IdsFirstPagination
+    pagination_class = IdsFirstPagination  # ordered by their question first
 
     visible = staticmethod(visible_comments)
     serializer_class = s.CommentSerializer
@@ -401,8 +398,7 @@ class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
 class TransitionViewSet(ReadOnlyViewSet):
     """The workflow steps taken: who moved which question from what to what, and why."""
 
-    # Ordered by their question first: sorted as ids, then only the page's rows read.
-    pagination_class = IdsFirstPagination
+    pagination_class = IdsFirstPagination  # ordered by their question first
 
     visible = staticmethod(visible_transitions)
     serializer_class = s.TransitionSerializer
