@@ -24,7 +24,7 @@ from django.db.models.functions import Concat
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 
 from iqtrack.response_cache import cached_read, database_state
 from questions.choices import Status
@@ -130,6 +130,61 @@ def test_the_snapshot_is_read_before_the_session_and_the_user(question, lead):
     assert len(sql) == 3
     assert sql[0] == "SELECT pg_current_snapshot()::text"
     assert "django_session" in sql[1] and "auth_user" in sql[2]
+
+
+# The pages that are not reused, and why. Every other page must be: a new page fails
+# test_every_page_is_reused_or_says_why_not until it is marked @cached_read or listed here.
+NOT_REUSED = {
+    "healthz": "a probe of the services, never kept",
+    "login": "signed out: only signed-in reads are kept",
+    "logout": "signs out",
+    **dict.fromkeys(
+        (
+            "questions:action",
+            "questions:comment",
+            "questions:hypothesis_add",
+            "questions:link",
+            "questions:rate",
+            "notifications:mark_read",
+            "notifications:mark_all_read",
+        ),
+        "POST only: a write, and a GET is refused",
+    ),
+}
+
+
+def page_patterns(patterns=None, namespace=""):
+    """(name, view) of every URL outside the admin and the API (whose viewsets reuse reads by
+    default, iqtrack.api.base.BaseViewSet.cache_reads)."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern) in ("admin/", "api/"):
+                continue
+            inner = ":".join(filter(None, (namespace, pattern.namespace)))
+            yield from page_patterns(pattern.url_patterns, inner)
+        else:
+            yield ":".join(filter(None, (namespace, pattern.name))), pattern.callback
+
+
+def test_every_page_is_reused_or_says_why_not():
+    pages = dict(page_patterns())
+    assert set(NOT_REUSED) <= set(pages)  # the list names no page that is gone
+    unmarked = {name for name, view in pages.items() if not getattr(view, "reuses_reads", False)}
+    assert unmarked == set(NOT_REUSED)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n, why in NOT_REUSED.items() if why.startswith("POST only")]
+)
+def test_the_pages_listed_as_writes_refuse_a_get(name, question, lead):
+    kwargs = {"pk": question.pk}
+    if name == "questions:action":
+        kwargs["action"] = "assign"
+    elif name == "questions:rate":
+        kwargs["evidence_pk"] = factories.EvidenceFactory(owner_team=question.team).pk
+    elif name == "notifications:mark_all_read":
+        kwargs = {}
+    assert signed_in(lead).get(reverse(name, kwargs=kwargs)).status_code == 405
 
 
 def test_a_page_without_reuse_reads_no_snapshot(question, lead):
