@@ -1,8 +1,10 @@
 """Record and claim: the two steps that make every notice "never lost, never twice".
 
 1. `record` inserts (kind, question, recipient, period) keys with ON CONFLICT DO NOTHING: a key
-   recorded once — by any sweep, any worker, any retry — is never recorded again.
-2. `claim` marks unsent records with a fresh token in one conditional UPDATE. PostgreSQL
+   recorded once — by any sweep, any worker, any retry — is never recorded again. The sweep and
+   the transition notices record and deliver in one transaction (delivery.record_and_deliver),
+   so their records are written already sent and never need step 2.
+2. `claim` marks unsent records (left by an earlier release, or recorded on their own) with a fresh token in one conditional UPDATE. PostgreSQL
    re-checks the WHERE clause on a row another transaction just changed, so of two concurrent
    claims exactly one wins each row. A claim is a lease: after REMINDER_CLAIM_SECONDS (longer
    than any task may run) a claim whose holder died can be taken over.
@@ -42,14 +44,23 @@ def claim_lease() -> timedelta:
     return timedelta(seconds=settings.REMINDER_CLAIM_SECONDS)
 
 
-def record(candidates: Iterable[Candidate], now: datetime, token: uuid.UUID | None = None) -> int:
+def record(
+    candidates: Iterable[Candidate],
+    now: datetime,
+    token: uuid.UUID | None = None,
+    *,
+    sent: bool = False,
+) -> int:
     """Insert the keys not yet recorded, in one statement. Returns how many were offered.
 
     With `token`, what this call records is claimed under it at once: a record is inserted by
     exactly one caller (the unique key), so it is that caller's to deliver — without a second
-    pass over every new row to claim it.
+    pass over every new row to claim it. With `sent`, they are recorded as sent: only for a
+    caller that delivers them in the same transaction (delivery.record_and_deliver).
     """
-    unique = {c.key: c for c in candidates}
+    # In key order: two sweeps inserting the same keys wait for each other in the same order,
+    # never each for the other.
+    unique = {c.key: c for c in sorted(candidates, key=lambda c: c.key)}
     if not unique:
         return 0
     insert_rows(
@@ -62,10 +73,11 @@ def record(candidates: Iterable[Candidate], now: datetime, token: uuid.UUID | No
                 c.recipient_id,
                 c.period,
                 c.detail,
-                ReminderState.RECORDED,
+                ReminderState.SENT if sent else ReminderState.RECORDED,
                 now,
                 token,
                 now if token else None,
+                now if sent else None,
             )
             for c in unique.values()
         ],
@@ -84,6 +96,7 @@ RECORD_FIELDS = (
     "recorded_at",
     "claimed_by",
     "claimed_at",
+    "sent_at",
 )
 
 

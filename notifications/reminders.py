@@ -1,8 +1,8 @@
 """The reminder sweep: set-based, so its cost in queries does not grow with the questions.
 
 For each kind one query selects the (question, recipient, period) keys that are due now; all of
-them are recorded in one INSERT … ON CONFLICT DO NOTHING, claimed in one conditional UPDATE and
-delivered in one transaction (notifications.outbox, notifications.delivery). The period is what
+them are recorded in one INSERT … ON CONFLICT DO NOTHING and delivered in the same transaction
+(notifications.outbox, notifications.delivery). The period is what
 makes a reminder distinct, so "once", "daily" and "weekly" are properties of the key:
 
 | kind               | to          | period (one reminder per …)                        |
@@ -21,7 +21,6 @@ Thresholds are per team (TeamReminderPolicy) with the defaults in notifications.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +33,7 @@ from django.utils import timezone
 from notifications import delivery, messages
 from notifications.choices import Kind, ReminderState
 from notifications.models import DEFAULT_THRESHOLDS, Reminder, TeamReminderPolicy, Thresholds
-from notifications.outbox import Candidate, claim, claimable, record
+from notifications.outbox import Candidate, claim, claimable
 from notifications.transitions import CATCH_UP, transition_candidates
 from questions.choices import UNFINISHED, Status
 from questions.models import Assessment, EvidenceLink, Hypothesis, HypothesisRating, Question
@@ -245,21 +244,21 @@ class SweepResult:
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Record what is due, deliver every claimable record in-app, send a batch of the emails
+    """Record what is due, deliver it and every claimable record in-app, send a batch of the emails
     waiting to go out (the rest is for the tasks chained after the sweep).
 
     Safe to run twice, or in two workers at once: keys are recorded once, and each record is
-    delivered only by the sweep that recorded or claimed it.
+    delivered only by the sweep that recorded it (in the same transaction) or claimed it.
     """
     now = now or timezone.now()
-    token = uuid.uuid4()
-    # 1. Record before anything is sent; what this sweep records is claimed by it.
-    due = record(due_candidates(now), now, token)
-    # 2. Claim, under the same token, unsent records left over (a dead worker's, once its
-    #    lease ran out).
-    claim(now, token=token)
-    notifications = delivery.deliver_claimed(token, now)  # 3. deliver in-app
-    emailed, left = delivery.send_email_batch(now)  # 4. email, including earlier leftovers
+    # 1. Record what is due and deliver it in-app, together.
+    due, notifications = delivery.record_and_deliver(due_candidates(now), now)
+    # 2. Claim and deliver unsent records left over (recorded by a transition's notice whose
+    #    process died, or claimed by a dead worker whose lease ran out).
+    token = claim(now)
+    if token is not None:
+        notifications += delivery.deliver_claimed(token, now)
+    emailed, left = delivery.send_email_batch(now)  # 3. email, including earlier leftovers
     return SweepResult(due=due, delivered=len(notifications), emailed=emailed, emails_left=left)
 
 

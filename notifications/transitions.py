@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 
 from notifications import delivery
 from notifications.choices import KIND_FOR_ACTION
-from notifications.outbox import Candidate, claim, record
+from notifications.outbox import Candidate
 from questions.choices import Action
 from questions.models import Transition
 
@@ -70,11 +69,4 @@ def notify_transition(transition: Transition, now: datetime | None = None) -> li
     """
     now = now or timezone.now()
     candidates = transition_candidates(transition_ids=[transition.pk])
-    if not record(candidates, now):
-        return []
-    token = claim(
-        now,
-        Q(question_id=transition.question_id, period=str(transition.pk))
-        & Q(kind__in={c.kind for c in candidates}),
-    )
-    return delivery.deliver_claimed(token, now) if token else []
+    return delivery.record_and_deliver(candidates, now)[1] if candidates else []
