@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from evidence.choices import Tlp
@@ -382,6 +384,21 @@ def test_unread_count_mark_read_and_mark_all_read(step, question, lead, analyst,
     assert delivery.mark_all_read(analyst) == 1
     assert delivery.unread_count(analyst) == 0
     assert delivery.unread_count(reviewer) == 2
+
+
+def test_the_inbox_page_counts_the_unread_once_for_its_list_and_its_header(
+    client, step, question, lead, analyst, reviewer
+):
+    assign(step, question, lead, analyst, reviewer)
+    step(question, Action.CLOSE, lead, Status.CLOSED)
+    client.force_login(analyst)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("notifications:inbox")).content.decode()
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"]]
+    assert len(counts) == 1
+    assert "2 unread" in page
+    badge = ', </span>2<span class="visually-hidden"> unread'  # the header's, from that count
+    assert page.count(badge) == 1
 
 
 # ---------------------------------------------------------------------------------------------

@@ -102,11 +102,14 @@ def notifications_link(context, oob: bool = False):
     from notifications.delivery import unread_count  # optional app until it is installed
 
     match = request.resolver_match
+    current = bool(match and match.namespace == "notifications")
+    # The inbox has counted them already (notifications.views): one count per page, not two.
+    counted = context.get("unread") if current else None
     return {
         "enabled": True,
         "url": reverse("notifications:inbox"),
-        "unread": unread_count(request.user),
-        "current": bool(match and match.namespace == "notifications"),
+        "unread": counted if isinstance(counted, int) else unread_count(request.user),
+        "current": current,
         "oob": oob,
     }
 
