@@ -4,10 +4,11 @@
    recorded once — by any sweep, any worker, any retry — is never recorded again. The sweep and
    the transition notices record and deliver in one transaction (delivery.record_and_deliver),
    so their records are written already sent and never need step 2.
-2. `claim` marks unsent records (left by an earlier release, or recorded on their own) with a fresh token in one conditional UPDATE. PostgreSQL
-   re-checks the WHERE clause on a row another transaction just changed, so of two concurrent
-   claims exactly one wins each row. A claim is a lease: after REMINDER_CLAIM_SECONDS (longer
-   than any task may run) a claim whose holder died can be taken over.
+2. `claim` marks unsent records (left by an earlier release, or recorded on their own) with a
+   fresh token in one conditional UPDATE. PostgreSQL re-checks the WHERE clause on a row another
+   transaction just changed, so of two concurrent claims exactly one wins each row. A claim is
+   a lease: after REMINDER_CLAIM_SECONDS (longer than any task may run) a claim whose holder
+   died can be taken over.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 For each kind one query selects the (question, recipient, period) keys that are due now; all of
 them are recorded in one INSERT … ON CONFLICT DO NOTHING and delivered in the same transaction
-(notifications.outbox, notifications.delivery). The period is what
-makes a reminder distinct, so "once", "daily" and "weekly" are properties of the key:
+(notifications.outbox, notifications.delivery). The period is what makes a reminder distinct,
+so "once", "daily" and "weekly" are properties of the key:
 
 | kind               | to          | period (one reminder per …)                        |
 |--------------------|-------------|----------------------------------------------------|
@@ -244,8 +244,8 @@ class SweepResult:
 
 
 def sweep(now: datetime | None = None) -> SweepResult:
-    """Record what is due, deliver it and every claimable record in-app, send a batch of the emails
-    waiting to go out (the rest is for the tasks chained after the sweep).
+    """Record what is due, deliver it and every claimable record in-app, send a batch of the
+    emails waiting to go out (the rest is for the tasks chained after the sweep).
 
     Safe to run twice, or in two workers at once: keys are recorded once, and each record is
     delivered only by the sweep that recorded it (in the same transaction) or claimed it.
@@ -253,8 +253,8 @@ def sweep(now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
     # 1. Record what is due and deliver it in-app, together.
     due, notifications = delivery.record_and_deliver(due_candidates(now), now)
-    # 2. Claim and deliver unsent records left over (recorded by a transition's notice whose
-    #    process died, or claimed by a dead worker whose lease ran out).
+    # 2. Claim and deliver unsent records left over: written unsent by an earlier release
+    #    (which delivered in a second transaction), or claimed by a worker that died.
     token = claim(now)
     if token is not None:
         notifications += delivery.deliver_claimed(token, now)
