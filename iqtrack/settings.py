@@ -104,6 +104,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's, with every select drawn in Python rather than a template per option.
+FORM_RENDERER = "iqtrack.form_renderer.FormRenderer"
+
 # ---------------------------------------------------------------------------------------------
 # Database: SQLite under var/ unless DATABASE_URL names PostgreSQL (psycopg 3)
 # ---------------------------------------------------------------------------------------------

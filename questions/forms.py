@@ -5,8 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 
 from accounts.models import Team
 from iqtrack.pickers import Picker, register, use_picker
@@ -331,39 +329,6 @@ class AssessmentForm(TextPolicyForm, forms.Form):
         return [(step, str(step.step) == chosen) for step in LIKELIHOOD_STEPS]
 
 
-def _attrs(attrs: dict) -> str:
-    """HTML attributes as django/forms/widgets/attrs.html writes them: a True value is a bare
-    name, a False one is left out."""
-    return "".join(
-        f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"'
-        for name, value in attrs.items()
-        if value is not False
-    )
-
-
-class PlainSelect(forms.Select):
-    """A select drawn in Python, with the markup of Django's select.html and select_option.html
-    character for character: through the form renderer's templates (an include per option and
-    one per option's attributes) the board's hundred-odd people and teams cost more than all
-    of its cards."""
-
-    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        parts = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
-        for group_name, options, _index in widget["optgroups"]:
-            if group_name:
-                parts.append(f'\n  <optgroup label="{escape(group_name)}">')
-            parts.extend(
-                f'\n  <option value="{escape(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{escape(option['label'])}</option>\n"
-                for option in options
-            )
-            if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))  # noqa: S308 — every value above is escaped
-
-
 class _ReadAtOnce(forms.models.ModelChoiceIterator):
     """The choices read by one plain query, as the ids and the columns of their labels. Django's
     reads them through iterator(), which on PostgreSQL opens a server-side cursor (DECLARE …
@@ -395,7 +360,6 @@ class BoardFilterForm(TextPolicyForm, forms.Form):
         queryset=Team.objects.none(),
         required=False,
         empty_label="All",
-        widget=PlainSelect,
         # str(team)
         label_columns=("name",),
         label_from_columns=str,
@@ -405,7 +369,6 @@ class BoardFilterForm(TextPolicyForm, forms.Form):
         queryset=User.objects.none(),
         required=False,
         empty_label="Anyone",
-        widget=PlainSelect,
         label_columns=("first_name", "last_name", User.USERNAME_FIELD),
         label_from_columns=_person_from_columns,
     )
@@ -414,7 +377,6 @@ class BoardFilterForm(TextPolicyForm, forms.Form):
         choices=[("", "Any"), *Priority.choices],
         required=False,
         empty_value=None,
-        widget=PlainSelect,
     )
     overdue = forms.BooleanField(label="Overdue only", required=False)
 

@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django import forms
 from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -16,7 +15,6 @@ from django.utils.timezone import template_localtime
 from accounts.choices import Role
 from evidence.choices import Tlp
 from questions.choices import Status
-from questions.forms import PlainSelect
 from questions.templatetags.board_ui import _Rows
 from tests import factories
 
@@ -157,20 +155,6 @@ def test_a_due_date_reads_as_the_date_filter_writes_it(value, zone, language):
         local = template_localtime(value)
         expected = (date_filter(local, "c"), date_filter(local, "j M Y"))
         assert _Rows("questions:detail").due(value) == expected
-
-
-@pytest.mark.parametrize("value", [None, "", "2", ["1"]])
-def test_the_filters_select_draws_what_djangos_select_draws(value):
-    choices = [
-        ("", "Any"),
-        (1, "Tom & <Jerry>"),
-        (2, 'Say "hi"'),
-        ("Group <A>", [(3, "Three"), (4, "Four")]),
-    ]
-    attrs = {"id": "id_x", "required": True, "disabled": False, "data-note": '"<&>"'}
-    plain = PlainSelect(attrs=attrs, choices=choices).render("x<", value)
-    django = forms.Select(attrs=attrs, choices=choices).render("x<", value)
-    assert str(plain) == str(django)
 
 
 # ---------------------------------------------------------------------------------------------
