@@ -1,6 +1,7 @@
-"""The question list, and the lists ordered by their question, read a page ids first, with the
-total counted in the same query (iqtrack.api.pagination.IdsFirstPaginator): page by page they
-must answer what Django's count-and-page answers, and refuse the same page numbers."""
+"""How lists page. The question list reads a page ids first, with the total counted in the same
+query (iqtrack.api.pagination.IdsFirstPaginator): page by page it must answer what Django's
+count-and-page answers, and refuse the same page numbers. The lists of analytic records page by
+cursor (CursorPages): every record the user may see, once, newest first."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ import pytest
 from django.core.paginator import InvalidPage
 from django.core.paginator import Paginator as DjangoPaginator
 
+from evidence.choices import Tlp
 from iqtrack.api.pagination import IdsFirstPaginator
 from questions.choices import AchRating, Status
 from questions.models import Comment, HypothesisRating, Question
 from questions.visibility import (
     visible_assessments,
     visible_comments,
+    visible_evidence,
     visible_evidence_links,
     visible_hypotheses,
     visible_hypothesis_ratings,
     visible_questions,
+    visible_reviews,
     visible_transitions,
 )
 from tests import factories
@@ -108,12 +112,15 @@ def test_the_api_answers_every_page_and_refuses_the_rest(seven_questions, lead):
         assert_error(client.get("/api/questions/", {"page_size": 3, "page": number}), 404)
 
 
-# The lists ordered by their question first, paged ids first like the question list.
-QUESTION_ORDERED = {
+# The lists of analytic records page by cursor, newest first, without a total
+# (iqtrack.api.pagination.CursorPages).
+BY_CURSOR = {
+    "evidence": visible_evidence,
     "hypotheses": visible_hypotheses,
     "evidence-links": visible_evidence_links,
     "hypothesis-ratings": visible_hypothesis_ratings,
     "assessments": visible_assessments,
+    "reviews": visible_reviews,
     "comments": visible_comments,
     "transitions": visible_transitions,
 }
@@ -122,9 +129,7 @@ QUESTION_ORDERED = {
 @pytest.fixture
 def three_cases(lead, analyst, reviewer):
     cast = Cast(lead, analyst, reviewer)
-    # Three questions in review, not made in order of urgency: the most urgent's rows come
-    # first in every list.
-    cases = [question_in(Status.IN_REVIEW, cast, priority=p) for p in (2, 3, 1)]
+    cases = [question_in(Status.ASSESSED, cast, priority=p) for p in (2, 3, 1)]
     for question in cases:
         Comment.objects.create(question=question, author=analyst, body="Checked the manifests.")
         for hypothesis in question.hypotheses.all():
@@ -132,25 +137,34 @@ def three_cases(lead, analyst, reviewer):
                 HypothesisRating.objects.create(
                     hypothesis=hypothesis, evidence=link.evidence, rating=AchRating.CONSISTENT
                 )
+    # Out of the lead's sight: none of it may appear on any page.
+    factories.EvidenceFactory(tlp=Tlp.RED)
     return cases
 
 
-@pytest.mark.parametrize("things", QUESTION_ORDERED)
-def test_a_list_ordered_by_question_pages_through_what_the_user_sees_once_in_order(
+@pytest.mark.parametrize("things", BY_CURSOR)
+def test_a_record_list_pages_by_cursor_through_what_the_user_sees_once_newest_first(
     three_cases, lead, things
 ):
-    visible = QUESTION_ORDERED[things](lead)
-    expected = list(visible.values_list("pk", flat=True))  # Django's way: the model's order
+    expected = sorted(BY_CURSOR[things](lead).values_list("pk", flat=True), reverse=True)
     client = client_for(lead)
 
-    pages, number = [], 1
-    while True:
-        page = client.get(f"/api/{things}/", {"page_size": 2, "page": number}).json()
-        pages.append(page)
-        if page["next"] is None:
-            break
-        number += 1
+    pages = [client.get(f"/api/{things}/", {"page_size": 2}).json()]
+    while pages[-1]["next"] is not None:
+        pages.append(client.get(pages[-1]["next"]).json())
 
     assert len(expected) > 2  # more than one page of each
-    assert {page["count"] for page in pages} == {len(expected)}
     assert [row["id"] for page in pages for row in page["results"]] == expected
+    assert all("count" not in page and len(page["results"]) <= 2 for page in pages)
+    assert pages[0]["previous"] is None
+    back = client.get(pages[1]["previous"]).json()
+    assert [row["id"] for row in back["results"]] == expected[:2]
+
+
+@pytest.mark.parametrize("things", BY_CURSOR)
+def test_a_record_list_refuses_a_page_number_and_a_cursor_it_did_not_make(lead, things):
+    client = client_for(lead)
+    assert "page" in assert_error(client.get(f"/api/{things}/", {"page": 2}), 400)["fields"]
+    assert_error(client.get(f"/api/{things}/", {"cursor": "not-ours"}), 404)
+    too_many = assert_error(client.get(f"/api/{things}/", {"page_size": 201}), 400)
+    assert "page_size" in too_many["fields"]

@@ -451,6 +451,41 @@ def test_one_questions_versions_and_some_items_are_what_the_lists_answer(world):
             assert got == seen & set(among), name
 
 
+def test_the_lists_read_item_by_item_answer_what_the_set_based_lists_answer(world):
+    """The API's lists by cursor check each row as it is read (the evidence list through
+    visible_evidence_of, the links with item_by_item): for every viewer, the same rows as the
+    forms that build the set of every linked item."""
+    from evidence.choices import Tlp
+    from evidence.models import Evidence
+    from questions.models import EvidenceLink
+    from questions.visibility import (
+        visible_evidence,
+        visible_evidence_links,
+        visible_evidence_of,
+        visible_transitions,
+    )
+    from tests import factories
+
+    # A public question linking every item: the "linked to a question you may see" grant for
+    # people outside the items' teams, the one the two forms check differently.
+    green = factories.QuestionFactory(title="Public", tlp=Tlp.GREEN)
+    for item in Evidence.objects.all()[::2]:
+        green.evidence_links.create(evidence=item)
+    assert EvidenceLink.objects.count() > 1
+    for name, user in world.users.items():
+        if not hasattr(user, "is_authenticated"):
+            continue  # a team
+        links = set(visible_evidence_links(user).values_list("pk", flat=True))
+        walked = visible_evidence_links(user, item_by_item=True).values_list("pk", flat=True)
+        assert set(walked) == links, name
+        items = set(visible_evidence(user).values_list("pk", flat=True))
+        each = visible_evidence_of(user, Evidence.objects.all()).values_list("pk", flat=True)
+        assert set(each) == items, name
+        steps = set(visible_transitions(user).values_list("pk", flat=True))
+        walked = visible_transitions(user, item_by_item=True).values_list("pk", flat=True)
+        assert set(walked) == steps, name
+
+
 def test_the_ach_page_shows_a_non_recipient_the_scores_of_what_they_see(world):
     pk = world.id("question", "amber")
     page = _body(signed_in(world, "bystander").get(reverse("questions:ach", args=[pk])))

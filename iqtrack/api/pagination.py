@@ -2,12 +2,12 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db.models import Count, QuerySet, Window
 from rest_framework import serializers
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
-class Pagination(PageNumberPagination):
-    """`?page=2&page_size=100`. A page past the last one answers 404; a `page_size` outside
-    1–200 answers 400 (rather than being silently replaced)."""
+class _PageSize:
+    """`page_size` 1–200 (default 50): outside that a 400 naming it, rather than being silently
+    replaced."""
 
     page_size_query_param = "page_size"
     max_page_size = 200
@@ -25,10 +25,39 @@ class Pagination(PageNumberPagination):
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
+            if parameter["schema"].get("type") != "integer":
+                continue  # the cursor
             parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["maximum"] = self.max_page_size
         return parameters
+
+
+class Pagination(_PageSize, PageNumberPagination):
+    """`?page=2&page_size=100`, with the total (`count`). A page past the last one answers
+    404."""
+
+
+class CursorPages(_PageSize, CursorPagination):
+    """`?cursor=…` from the `next` and `previous` links, newest first, without a total.
+
+    For the lists of analytic records, which grow with the work: evidence, hypotheses, links,
+    ratings, assessments, reviews, comments, transitions. A page is read off the primary key's
+    index, checking each row's marking until the page is full, so it costs the same on the
+    first page of 200,000 items as on a question's ten. A total would check every row the
+    caller may see (0.2–0.7 s per unfiltered request at the benchmark's scale), and an order
+    by the question's priority sorted them all first. `page` is refused with a 400 rather
+    than ignored: a client counting pages up would otherwise read the first page forever.
+    """
+
+    ordering = "-id"
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if "page" in request.query_params:
+            raise serializers.ValidationError(
+                {"page": ["This list pages by cursor: follow `next` (and `previous`)."]}
+            )
+        return super().paginate_queryset(queryset, request, view)
 
 
 # The total, counted in the query that picks the page (a name no model field has).
@@ -84,7 +113,7 @@ class IdsFirstPaginator(DjangoPaginator):
 
 class IdsFirstPagination(Pagination):
     """Pagination for a list whose page query cannot be read in order off an index, so that
-    Django's way sorts every matching row in full (IdsFirstPaginator): the question list, and the
-    lists ordered by their question first (its priority and due date come from a join)."""
+    Django's way sorts every matching row in full (IdsFirstPaginator): the question list, by
+    priority and due date."""
 
     django_paginator_class = IdsFirstPaginator

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -21,7 +22,7 @@ from iqtrack.api.base import (
     ReadOnlyViewSet,
     UpdateMixin,
 )
-from iqtrack.api.pagination import IdsFirstPagination
+from iqtrack.api.pagination import CursorPages, IdsFirstPagination
 from iqtrack.api.schema import crud_summaries
 from iqtrack.api.serializers import prefetch_listed
 from questions import permissions, workflow
@@ -202,7 +203,7 @@ class QuestionPartViewSet(ModelViewSet):
     """Objects whose changes the domain rules by their question: `rule(user, question)`, with
     the question found along `question_path` from the object (or the data that makes it)."""
 
-    pagination_class = IdsFirstPagination  # ordered by their question first
+    pagination_class = CursorPages
 
     rule: Callable  # a questions.permissions function, as a staticmethod
     question_path = "question"
@@ -231,7 +232,7 @@ class QuestionPartViewSet(ModelViewSet):
 class HypothesisViewSet(QuestionPartViewSet):
     """Competing hypotheses: candidate answers to a question (ACH)."""
 
-    visible = staticmethod(visible_hypotheses)
+    visible = staticmethod(partial(visible_hypotheses, item_by_item=True))  # by cursor
     serializer_class = s.HypothesisSerializer
     filterset_class = HypothesisFilterSet
     select_related = ("question__team",)
@@ -244,7 +245,7 @@ class HypothesisViewSet(QuestionPartViewSet):
 class EvidenceLinkViewSet(QuestionPartViewSet):
     """Evidence bearing on a question, with why it matters."""
 
-    visible = staticmethod(visible_evidence_links)
+    visible = staticmethod(partial(visible_evidence_links, item_by_item=True))  # by cursor
     serializer_class = s.EvidenceLinkSerializer
     filterset_class = EvidenceLinkFilterSet
     select_related = ("question__team", "evidence", "linked_by")
@@ -306,7 +307,7 @@ class HypothesisRatingViewSet(QuestionPartViewSet):
 class AssessmentViewSet(ReadMixin, BaseViewSet):
     """Versioned answers to questions. Submitted, returned and approved versions never change."""
 
-    pagination_class = IdsFirstPagination  # ordered by their question first
+    pagination_class = CursorPages
 
     visible = staticmethod(visible_assessments)
     serializer_class = s.AssessmentSerializer
@@ -359,6 +360,7 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
 class ReviewViewSet(ReadOnlyViewSet):
     """Reviewers' decisions on assessment versions (made by `approve` and `return`)."""
 
+    pagination_class = CursorPages
     visible = staticmethod(visible_reviews)
     serializer_class = s.ReviewSerializer
     filterset_class = ReviewFilterSet
@@ -374,9 +376,9 @@ class ReviewViewSet(ReadOnlyViewSet):
 class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
     """Discussion on a question between its analyst, its reviewer and its team."""
 
-    pagination_class = IdsFirstPagination  # ordered by their question first
+    pagination_class = CursorPages
 
-    visible = staticmethod(visible_comments)
+    visible = staticmethod(partial(visible_comments, item_by_item=True))  # by cursor
     serializer_class = s.CommentSerializer
     filterset_class = CommentFilterSet
     select_related = ("question", "author")
@@ -398,9 +400,9 @@ class CommentViewSet(mixins.CreateModelMixin, ReadOnlyViewSet):
 class TransitionViewSet(ReadOnlyViewSet):
     """The workflow steps taken: who moved which question from what to what, and why."""
 
-    pagination_class = IdsFirstPagination  # ordered by their question first
+    pagination_class = CursorPages
 
-    visible = staticmethod(visible_transitions)
+    visible = staticmethod(partial(visible_transitions, item_by_item=True))  # by cursor
     serializer_class = s.TransitionSerializer
     filterset_class = TransitionFilterSet
     select_related = ("question", "actor")
