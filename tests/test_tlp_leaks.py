@@ -459,9 +459,11 @@ def test_the_lists_read_item_by_item_answer_what_the_set_based_lists_answer(worl
     from evidence.models import Evidence
     from questions.models import EvidenceLink
     from questions.visibility import (
+        visible_comments,
         visible_evidence,
         visible_evidence_links,
         visible_evidence_of,
+        visible_hypotheses,
         visible_transitions,
     )
     from tests import factories
@@ -481,9 +483,10 @@ def test_the_lists_read_item_by_item_answer_what_the_set_based_lists_answer(worl
         items = set(visible_evidence(user).values_list("pk", flat=True))
         each = visible_evidence_of(user, Evidence.objects.all()).values_list("pk", flat=True)
         assert set(each) == items, name
-        steps = set(visible_transitions(user).values_list("pk", flat=True))
-        walked = visible_transitions(user, item_by_item=True).values_list("pk", flat=True)
-        assert set(walked) == steps, name
+        for listed in (visible_transitions, visible_hypotheses, visible_comments):
+            rows = set(listed(user).values_list("pk", flat=True))
+            walked = listed(user, item_by_item=True).values_list("pk", flat=True)
+            assert set(walked) == rows, (name, listed.__name__)
 
 
 def test_the_ach_page_shows_a_non_recipient_the_scores_of_what_they_see(world):

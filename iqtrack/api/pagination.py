@@ -43,9 +43,10 @@ class CursorPages(_PageSize, CursorPagination):
 
     For the lists of analytic records, which grow with the work: evidence, hypotheses, links,
     ratings, assessments, reviews, comments, transitions. A page is read off the primary key's
-    index, checking each row's marking until the page is full, so it costs the same on the
-    first page of 200,000 items as on a question's ten. A total would check every row the
-    caller may see (0.2–0.7 s per unfiltered request at the benchmark's scale), and an order
+    index, checking each row's marking as it is read until the page is full (the lists' own
+    querysets are the item-by-item forms, questions.visibility), so the first page of 200,000
+    items costs about what a question's ten do. A total would check every row the caller may
+    see (0.1–0.3 s per unfiltered request, in-process at the benchmark's scale), and an order
     by the question's priority sorted them all first. `page` is refused with a 400 rather
     than ignored: a client counting pages up would otherwise read the first page forever.
     """
