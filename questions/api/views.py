@@ -325,8 +325,10 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
     if_match_actions = frozenset({"partial_update"})
 
     def get_prefetches(self):
-        # A page's few cited items, each checked as it is read.
-        return [Prefetch("cited_evidence", queryset=visible_evidence_each(self.request.user))]
+        # A page's few cited items, each checked as it is read; only the columns their brief
+        # form shows (an item's texts are most of its row).
+        cited = visible_evidence_each(self.request.user).only(*BriefEvidenceSerializer.columns())
+        return [Prefetch("cited_evidence", queryset=cited)]
 
     def create(self, request, *args, **kwargs):
         given = s.NewAssessmentDraftSerializer(data=request.data, context={"request": request})
