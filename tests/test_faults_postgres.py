@@ -131,7 +131,12 @@ def test_a_database_restart_under_load_fails_cleanly_and_heals_itself(postgres, 
             wait_for(lambda up=up: every_kind(up, ok=True), what=answers(up, f"after {mode}"))
 
     for (server, _), pid, load in zip(served, pids, loads, strict=True):
-        counts = assert_every_answer_clean(load.answers, outage_allowed=True)
+        try:
+            counts = assert_every_answer_clean(load.answers, outage_allowed=True)
+        except AssertionError as unclean:
+            # A 500's traceback is in the server's log, which goes with the test's folder.
+            log = server.log.read_text()[-6000:]
+            raise AssertionError(f"{unclean}\n{server.log}:\n{log}") from unclean
         assert all(counts[(kind, 503)] for kind in KINDS), counts
         assert all(counts[(kind, 201 if kind in WRITES[:2] else 200)] for kind in KINDS), counts
         assert health(server) == (200, {"status": "ok", "database": "ok"})
