@@ -130,6 +130,16 @@ if DATABASE_URL:
         # that then ran in milliseconds (bench/RESULTS.md). Set per connection: the server's own
         # default is left alone for other clients.
         DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+        # Parameters bound on the server, so that a query's text is the same for every user and
+        # question, and a view that opts in can have its queries prepared and their plans
+        # reused (iqtrack/prepared.py; DB_PREPARED_STATEMENTS=false behind a pooler that cannot
+        # carry prepared statements across its connections, docs/operations.md).
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        if env.bool("DB_PREPARED_STATEMENTS", True):
+            from iqtrack import prepared
+
+            DATABASES["default"]["OPTIONS"]["cursor_factory"] = prepared.Cursor
+            DATABASES["default"]["OPTIONS"]["prepare_threshold"] = prepared.ONLY_ON_REQUEST
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -341,6 +351,11 @@ MIDDLEWARE.insert(2, "iqtrack.security.middleware.RequestSizeLimitMiddleware")
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "iqtrack.security.middleware.CurrentRequestMiddleware",
+)
+# The session and the user read as prepared statements (iqtrack/prepared.py).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "iqtrack.prepared.SignInWithReusedPlans",
 )
 MIDDLEWARE += ["csp.middleware.CSPMiddleware", "axes.middleware.AxesMiddleware"]
 

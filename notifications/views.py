@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from iqtrack.prepared import reuses_plans
 from iqtrack.response_cache import cached_read
 from notifications import delivery
 from notifications.choices import Kind
@@ -25,6 +26,7 @@ def _inbox_context(user) -> dict:
 
 @login_required
 @cached_read
+@reuses_plans
 def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, "notifications/inbox.html", _inbox_context(request.user))
 

@@ -22,6 +22,7 @@ from django.utils.safestring import SafeString
 
 from evidence.choices import Corroboration
 from iqtrack.paging import counted_page
+from iqtrack.prepared import reuses_plans
 from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
@@ -170,6 +171,7 @@ def ach_scores(matrix: Matrix) -> list[dict]:
 
 @login_required
 @cached_read
+@reuses_plans
 def ach_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     question = _question(request, pk)
     # The user's matrix: what they may not see is neither shown nor counted (nor said to exist).
@@ -231,6 +233,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 @login_required
 @cached_read
+@reuses_plans
 def question_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     question = _question(request, pk)
     scope = case_questions(question, request.user)
@@ -281,6 +284,7 @@ def actor_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @cached_read
+@reuses_plans
 def actor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = get_object_or_404(visible_actors(request.user), pk=pk)
     context = {

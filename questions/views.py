@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from evidence.models import Evidence
+from iqtrack.prepared import reuses_plans
 from iqtrack.response_cache import cached_read
 from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
@@ -232,6 +233,7 @@ def _mark_overdue(questions):
 # ---------------------------------------------------------------------------------------------
 @login_required
 @cached_read
+@reuses_plans
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     questions = visible_questions(user)
@@ -399,6 +401,7 @@ def _action_forms(question: Question, actions) -> list[dict]:
 
 @login_required
 @cached_read
+@reuses_plans
 def question_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     question, parent, sub_questions = _with_family(user, pk)

@@ -305,6 +305,7 @@ class QuestionAnalysisViewSet(_AnalysisViewSet):
     """The ACH matrix and the timeline of a question you may see."""
 
     visible = staticmethod(visible_questions)
+    reuse_plans_for = frozenset({"ach", "timeline"})
 
     @extend_schema(
         summary="Read a question's ACH matrix",

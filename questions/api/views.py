@@ -109,6 +109,8 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
     filterset_class = QuestionFilterSet
     # No index gives the list's orders, so a page is sorted from every matching row: ids first.
     pagination_class = IdsFirstPagination
+    # One question by its id; not the list, whose filters' values decide its plan.
+    reuse_plans_for = frozenset({"retrieve"})
     select_related = ("team", "parent", "created_by", "assignee", "reviewer")
     deferred = ("search_vector", "parent__body", "parent__search_vector")
     ordering_fields = [

@@ -1,0 +1,114 @@
+"""Prepared statements (iqtrack/prepared.py): which reads reuse their plans, and that nothing
+else does.
+
+Read off PostgreSQL itself: `pg_prepared_statements` lists the statements this connection has
+prepared, with how often each ran on a generic plan and on one made for its values."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from iqtrack.prepared import reused_plans
+from questions.models import Question
+from questions.visibility import visible_questions
+from tests import factories
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
+    ),
+]
+
+
+def prepared() -> dict[str, tuple[int, int]]:
+    """This connection's prepared statements: text → (generic plans, custom plans)."""
+    # Never prepared itself (psycopg's own connection, prepare=False).
+    rows = connection.connection.execute(
+        "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements",
+        prepare=False,
+    ).fetchall()
+    return {text: (generic, custom) for text, generic, custom in rows}
+
+
+def prepared_like(fragment: str) -> dict[str, tuple[int, int]]:
+    return {text: plans for text, plans in prepared().items() if fragment in text}
+
+
+@pytest.fixture(autouse=True)
+def no_statement_left(db):
+    """Each test starts from a connection with nothing prepared (psycopg forgets its own
+    statements when it sees this command)."""
+    connection.ensure_connection()
+    connection.connection.execute("DEALLOCATE ALL", prepare=False)
+
+
+def test_a_read_is_prepared_only_inside_reused_plans():
+    question = factories.QuestionFactory()
+    list(Question.objects.filter(pk=question.pk))
+    assert prepared_like('FROM "questions_question"') == {}
+
+    with reused_plans():
+        list(Question.objects.filter(pk=question.pk))
+    assert len(prepared_like('FROM "questions_question"')) == 1
+
+    # Left: the next new query is sent unnamed again.
+    list(Question.objects.filter(key=question.key))
+    assert len(prepared_like('FROM "questions_question"')) == 1
+
+
+def test_every_user_and_question_runs_one_statement_and_its_plan_is_kept(team, analyst, lead):
+    """Bound on the server, a visibility read has one text whatever the user and the question,
+    so one prepared statement serves them all."""
+    questions = [factories.QuestionFactory(team=team) for _ in range(4)]
+    with reused_plans():
+        for question in questions:
+            for user in (analyst, lead):
+                assert visible_questions(user).filter(pk=question.pk).exists()
+    statements = prepared_like('FROM "questions_question"')
+    assert len(statements) == 1
+    [(generic, custom)] = statements.values()
+    assert generic + custom == len(questions) * 2
+
+
+def test_reused_plans_is_left_when_the_block_fails():
+    with pytest.raises(ZeroDivisionError), reused_plans():
+        _ = 1 / 0
+    list(Question.objects.all())
+    assert prepared() == {}
+
+
+def test_a_question_page_prepares_its_reads_and_the_sign_in(client, team, analyst):
+    question = factories.QuestionFactory(team=team, assignee=analyst)
+    client.force_login(analyst)
+    assert client.get(f"/questions/{question.pk}/").status_code == 200
+    first = prepared()
+    assert [text for text in first if 'FROM "django_session"' in text]
+    assert [text for text in first if 'FROM "auth_user"' in text]
+    assert [text for text in first if 'FROM "questions_evidencelink"' in text]
+    assert client.get(f"/questions/{question.pk}/").status_code == 200
+    second = prepared()
+    # The second view prepared nothing new: it ran each of the first's statements again.
+    assert second.keys() == first.keys()
+    assert all(sum(second[text]) > sum(first[text]) for text in first)
+
+
+def test_search_is_never_prepared(client, team, analyst):
+    """Its plan depends on how common the word is, which a generic plan cannot know."""
+    factories.EvidenceFactory(summary="Negotiations in Doha")
+    client.force_login(analyst)
+    assert client.get("/search/", {"q": "negotiations"}).status_code == 200
+    assert client.get("/api/search/", {"q": "negotiations"}).status_code == 200
+    assert prepared_like("tsquery") == {}
+    assert prepared_like("@@") == {}
+
+
+def test_the_question_list_api_is_not_prepared_but_one_question_is(client, team, lead):
+    """The list's filter values decide its plan; one question is found by its id."""
+    question = factories.QuestionFactory(team=team)
+    client.force_login(lead)
+    assert client.get("/api/questions/", {"status": "open"}).status_code == 200
+    assert prepared_like('FROM "questions_question"') == {}
+    assert client.get(f"/api/questions/{question.pk}/").status_code == 200
+    assert prepared_like('FROM "questions_question"')
