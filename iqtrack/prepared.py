@@ -6,19 +6,20 @@ evidence ones. PostgreSQL plans each such subquery on every execution: at bench 
 question's page spent 18 ms planning its queries against 4.5 ms running them, a case's timeline
 27 against 5 (bench/README.md, "planning").
 
-Bound on the server (`server_side_binding`, iqtrack/settings.py), a query's text is the same for
-every user and question: `$1`, `$2` … stand for the values. Inside `reused_plans()` (or a view
-decorated with `reuses_plans`), each query is sent as a named prepared statement, which psycopg
-keeps per connection (its `prepared_max` most recent) and runs again by name when the same text
-comes back. PostgreSQL then plans it for the values given for its first five runs, and after that
-keeps one generic plan when that plan is estimated to cost no more than those did
-(`plan_cache_mode` "auto"): no planning at all from then on.
+Inside `reused_plans()` (or a view decorated with `reuses_plans`), a query is bound on the
+server, so that its text is the same for every user and question (`$1`, `$2` … stand for the
+values), and sent as a named prepared statement, which psycopg keeps per connection (its
+`prepared_max` most recent) and runs again by name when the same text comes back. PostgreSQL
+plans it for the values given for its first five runs, and after that keeps one generic plan
+when that plan is estimated to cost no more than those did (`plan_cache_mode` "auto"): no
+planning at all from then on.
 
 Opt-in, view by view, not for every query: a generic plan cannot see the values, and where they
-decide the plan it is worse. Prepared everywhere (psycopg's `prepare_threshold`), a search's
-ranked query took ten times as long — its generic plan cannot know how common the searched word
-is — and the question list and the board got slower too. Each view that opts in was measured
-before and after (bench/RESULTS.md).
+decide the plan it is worse. Prepared everywhere, the search API took nearly twice as long and
+the search page seven times — a generic plan cannot know how common the searched word is — and
+the question list API a fifth longer (its filter values). Each view that opts in was measured
+both ways (bench/README.md). Every other query goes as Django sends it: values merged into the
+text on the client, planned for them.
 """
 
 from __future__ import annotations
@@ -79,15 +80,28 @@ def _signed_in_user(request):
 
 
 # psycopg prepares nothing on a connection without a threshold, not even on request; with one
-# this high it prepares only what is asked for (Cursor below), never by count.
+# this high it prepares only what is asked for (_Prepared below), never by count.
 ONLY_ON_REQUEST = 2**31
 
 
-class Cursor(psycopg.Cursor):
-    """psycopg's server-side binding cursor that prepares a query while `reused_plans()` is on,
-    and otherwise sends it unnamed, planned for its values as with client-side binding."""
+class _Prepared(psycopg.Cursor):
+    """Bound on the server and sent as a named prepared statement."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        if prepare is None:
-            prepare = _reusing.get()
-        return super().execute(query, params, prepare=prepare, binary=binary)
+        return super().execute(query, params, prepare=prepare is not False, binary=binary)
+
+
+class _Planned(psycopg.ClientCursor):
+    """As Django's own cursor: the values merged into the text on the client, planned for
+    them. Server-side binding everywhere would also cap a query at 65,535 parameters (a
+    bulk_create of 5,000 questions has 90,000), which client-side binding does not."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=bool(prepare), binary=binary)
+
+
+def cursor(connection, *args, **kwargs) -> psycopg.Cursor:
+    """The connection's cursor factory (iqtrack/settings.py): Django makes a cursor for each
+    query it runs, so the cursor made inside `reused_plans()` is the one that runs the query."""
+    kind = _Prepared if _reusing.get() else _Planned
+    return kind(connection, *args, **kwargs)

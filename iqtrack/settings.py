@@ -130,16 +130,20 @@ if DATABASE_URL:
         # that then ran in milliseconds (bench/RESULTS.md). Set per connection: the server's own
         # default is left alone for other clients.
         DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
-        # Parameters bound on the server, so that a query's text is the same for every user and
-        # question, and a view that opts in can have its queries prepared and their plans
-        # reused (iqtrack/prepared.py; DB_PREPARED_STATEMENTS=false behind a pooler that cannot
-        # carry prepared statements across its connections, docs/operations.md).
-        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        # The reads that opt in are prepared statements whose plans PostgreSQL reuses; the rest
+        # as Django sends them (iqtrack/prepared.py). DB_PREPARED_STATEMENTS=false behind a
+        # pooler that cannot carry prepared statements across its connections
+        # (docs/operations.md).
         if env.bool("DB_PREPARED_STATEMENTS", True):
             from iqtrack import prepared
 
-            DATABASES["default"]["OPTIONS"]["cursor_factory"] = prepared.Cursor
+            DATABASES["default"]["OPTIONS"]["cursor_factory"] = prepared.cursor
             DATABASES["default"]["OPTIONS"]["prepare_threshold"] = prepared.ONLY_ON_REQUEST
+            # Tells Django some queries are bound on the server, so that it shows each query
+            # it logs (DEBUG, CaptureQueriesContext) with its values written in: a prepared
+            # statement's cursor keeps no such text. (Django's named cursors, for .iterator(),
+            # then bind on the server too; iqtrack has none.)
+            DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {

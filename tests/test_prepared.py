@@ -112,3 +112,13 @@ def test_the_question_list_api_is_not_prepared_but_one_question_is(client, team,
     assert prepared_like('FROM "questions_question"') == {}
     assert client.get(f"/api/questions/{question.pk}/").status_code == 200
     assert prepared_like('FROM "questions_question"')
+
+
+def test_other_reads_keep_client_side_binding_and_its_unlimited_parameters():
+    """Bound on the server, a query takes at most 65,535 parameters; a bulk insert of 5,000
+    questions has 90,000. Outside reused_plans the values are merged into the text, as Django's
+    own cursor does."""
+    question = factories.QuestionFactory()
+    ids = [question.pk, *range(-70_000, 0)]
+    assert Question.objects.filter(pk__in=ids).count() == 1
+    assert prepared() == {}
