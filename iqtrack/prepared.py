@@ -80,24 +80,30 @@ def _signed_in_user(request):
 
 
 # psycopg prepares nothing on a connection without a threshold, not even on request; with one
-# this high it prepares only what is asked for (_Prepared below), never by count.
+# this high it prepares only what is asked for, never by count.
 ONLY_ON_REQUEST = 2**31
 
 
 class _Prepared(psycopg.Cursor):
-    """Bound on the server and sent as a named prepared statement."""
+    """Bound on the server and sent as a named prepared statement.
+
+    The connection has a threshold only while such a query runs: with one, psycopg also counts
+    every other query by its whole text, which for a bulk insert with its values written in is
+    megabytes hashed and kept (the reminder sweep took 40 % longer)."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=prepare is not False, binary=binary)
+        connection = self.connection
+        connection.prepare_threshold = ONLY_ON_REQUEST
+        try:
+            return super().execute(query, params, prepare=prepare is not False, binary=binary)
+        finally:
+            connection.prepare_threshold = None
 
 
 class _Planned(psycopg.ClientCursor):
     """As Django's own cursor: the values merged into the text on the client, planned for
     them. Server-side binding everywhere would also cap a query at 65,535 parameters (a
     bulk_create of 5,000 questions has 90,000), which client-side binding does not."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=bool(prepare), binary=binary)
 
 
 def cursor(connection, *args, **kwargs) -> psycopg.Cursor:

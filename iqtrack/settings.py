@@ -138,7 +138,6 @@ if DATABASE_URL:
             from iqtrack import prepared
 
             DATABASES["default"]["OPTIONS"]["cursor_factory"] = prepared.cursor
-            DATABASES["default"]["OPTIONS"]["prepare_threshold"] = prepared.ONLY_ON_REQUEST
             # Tells Django some queries are bound on the server, so that it shows each query
             # it logs (DEBUG, CaptureQueriesContext) with its values written in: a prepared
             # statement's cursor keeps no such text. (Django's named cursors, for .iterator(),
