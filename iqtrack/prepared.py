@@ -89,7 +89,7 @@ class _Prepared(psycopg.Cursor):
 
     The connection has a threshold only while such a query runs: with one, psycopg also counts
     every other query by its whole text, which for a bulk insert with its values written in is
-    megabytes hashed and kept (the reminder sweep took 40 % longer)."""
+    megabytes hashed and kept."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         connection = self.connection
