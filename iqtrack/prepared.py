@@ -62,21 +62,21 @@ class SignInWithReusedPlans:
     is read the same way (iqtrack.api.base.BaseViewSet)."""
 
     def __init__(self, get_response: Callable) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request):
-        # Imported here: the settings import this module for its cursor, before the apps load.
+        # Imported here, once: the settings import this module for its cursor, before the apps
+        # load.
+        from django.contrib.auth.middleware import get_user
         from django.utils.functional import SimpleLazyObject
 
-        request.user = SimpleLazyObject(lambda: _signed_in_user(request))
+        self.get_response = get_response
+        self.get_user, self.lazy = get_user, SimpleLazyObject
+
+    def __call__(self, request):
+        request.user = self.lazy(lambda: self._signed_in_user(request))
         return self.get_response(request)
 
-
-def _signed_in_user(request):
-    from django.contrib.auth.middleware import get_user
-
-    with reused_plans():
-        return get_user(request)
+    def _signed_in_user(self, request):
+        with reused_plans():
+            return self.get_user(request)
 
 
 # psycopg prepares nothing on a connection without a threshold, not even on request; with one
@@ -100,14 +100,13 @@ class _Prepared(psycopg.Cursor):
             connection.prepare_threshold = None
 
 
-class _Planned(psycopg.ClientCursor):
-    """As Django's own cursor: the values merged into the text on the client, planned for
-    them. Server-side binding everywhere would also cap a query at 65,535 parameters (a
-    bulk_create of 5,000 questions has 90,000), which client-side binding does not."""
-
-
 def cursor(connection, *args, **kwargs) -> psycopg.Cursor:
     """The connection's cursor factory (iqtrack/settings.py): Django makes a cursor for each
-    query it runs, so the cursor made inside `reused_plans()` is the one that runs the query."""
-    kind = _Prepared if _reusing.get() else _Planned
+    query it runs, so the cursor made inside `reused_plans()` is the one that runs the query.
+
+    Outside, psycopg's ClientCursor, as Django's own: the values merged into the text on the
+    client, planned for them. Server-side binding everywhere would also cap a query at 65,535
+    parameters (a bulk_create of 5,000 questions has 90,000), which client-side binding does
+    not."""
+    kind = _Prepared if _reusing.get() else psycopg.ClientCursor
     return kind(connection, *args, **kwargs)

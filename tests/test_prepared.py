@@ -14,12 +14,8 @@ from questions.models import Question
 from questions.visibility import visible_questions
 from tests import factories
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's"
-    ),
-]
+# On PostgreSQL, as the whole suite (make test): prepared statements are PostgreSQL's.
+pytestmark = pytest.mark.django_db
 
 
 def prepared() -> dict[str, tuple[int, int]]:
@@ -58,7 +54,7 @@ def test_a_read_is_prepared_only_inside_reused_plans():
     assert len(prepared_like('FROM "questions_question"')) == 1
 
 
-def test_every_user_and_question_runs_one_statement_and_its_plan_is_kept(team, analyst, lead):
+def test_every_user_and_question_runs_one_statement(team, analyst, lead):
     """Bound on the server, a visibility read has one text whatever the user and the question,
     so one prepared statement serves them all."""
     questions = [factories.QuestionFactory(team=team) for _ in range(4)]
