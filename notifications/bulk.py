@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from django.db import connection, models
 
+from iqtrack.db import server_bound_cursor
+
 
 def insert_rows(
     model: type[models.Model],
@@ -39,7 +41,7 @@ def insert_rows(
     # get_field knows attribute names too ("question_id"); a foreign key's type is its target's.
     columns = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
-    cursor, placeholder = _binary_cursor()
+    cursor, placeholder = server_bound_cursor()
     arrays = ", ".join(f"{placeholder}::{f.db_type(connection).split('(')[0]}[]" for f in columns)
     names = ", ".join(quote(f.column) for f in columns)
     # Identifiers from the model's own metadata, quoted; every value is a parameter.
@@ -51,22 +53,3 @@ def insert_rows(
     with cursor:
         cursor.execute(sql, [list(column) for column in zip(*rows, strict=True)])
         return [tuple(row) for row in cursor.fetchall()] if returning else []
-
-
-def _binary_cursor():
-    """A cursor that sends the arrays as binary parameters, and its placeholder.
-
-    Django's cursors on psycopg 3 quote every parameter into the SQL text, element by element
-    for an array (a third of a second per 40,000-row insert); a server-binding cursor sends
-    them as they are. Wrapped as Django wraps its own, so the query is logged and counted.
-    """
-    from django.db.backends.postgresql import base
-
-    binding = getattr(base, "ServerBindingCursor", None)  # psycopg 3 only
-    if binding is None:
-        return connection.cursor(), "%s"
-    connection.ensure_connection()
-    raw = binding(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(raw), "%b"
-    return connection.make_cursor(raw), "%b"

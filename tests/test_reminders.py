@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.choices import Role
@@ -277,6 +277,41 @@ def test_the_database_refuses_a_second_record_with_the_same_key(clock, crew, ana
     record([candidate], NOW)
     record([candidate, candidate], NOW)
     assert Reminder.objects.count() == 1
+
+
+@pytest.mark.parametrize("changed", ["question", "recipient", "reminder"])
+def test_the_database_refuses_a_notification_that_is_not_its_records(
+    clock, crew, analyst, lead, changed
+):
+    """One foreign key checks a notification's record, question and recipient together
+    (notifications migration 0003): a notification cannot name another question or person
+    than its record does, nor a record that does not exist."""
+    q, other = factories.QuestionFactory.create_batch(2, team=crew)
+    record([Candidate(Kind.DUE_SOON, q.pk, analyst.pk, "2025-03-04T09:00:00+00:00")], NOW)
+    reminder = Reminder.objects.get()
+    columns = {"question": q.pk, "recipient": analyst.pk, "reminder": reminder.pk}
+    columns[changed] = {"question": other.pk, "recipient": lead.pk, "reminder": 0}[changed]
+    notification = Notification(
+        kind=Kind.DUE_SOON,
+        text="Due soon",
+        question_id=columns["question"],
+        recipient_id=columns["recipient"],
+        reminder_id=columns["reminder"],
+    )
+    # Checked at commit (deferred, as every key is); here, at once.
+    refused = pytest.raises(IntegrityError, match="notifications_notification_record")
+    with refused, transaction.atomic():
+        connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+        notification.save()
+    with transaction.atomic():  # the record's own notification is accepted
+        connection.cursor().execute("SET CONSTRAINTS ALL IMMEDIATE")
+        Notification.objects.create(
+            kind=Kind.DUE_SOON,
+            text="Due soon",
+            question=q,
+            recipient=analyst,
+            reminder=reminder,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from django.contrib.postgres.search import SearchVectorField
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
 
+from iqtrack.db import server_bound_cursor
+
 BATCH_SIZE = 1000
 
 # Filled by the database (a trigger), never by an insert.
@@ -85,13 +87,17 @@ def insert_rows(
     if returning:
         sql += " RETURNING " + ", ".join(qn(model._meta.get_field(n).column) for n in returning)
     names = [(field.column, field.attname) for field in fields]
+    # Where every column is named as its attribute (most tables), the rows go as they are: the
+    # server reads only the table's columns from each object, and the rest is not selected.
+    renamed = any(column != attname for column, attname in names)
     found: list[tuple] = []
-    with connection.cursor() as cursor:
+    cursor, placeholder = server_bound_cursor()
+    sql = sql.replace("%s", f"{placeholder}::json")
+    with cursor:
         for start in range(0, len(rows), batch_size):
-            batch = [
-                {column: row[attname] for column, attname in names}
-                for row in rows[start : start + batch_size]
-            ]
+            batch = rows[start : start + batch_size]
+            if renamed:
+                batch = [{column: row[attname] for column, attname in names} for row in batch]
             _prepare(fields, batch)
             cursor.execute(sql, [json.dumps(batch, ensure_ascii=False, default=_iso)])
             if returning:
