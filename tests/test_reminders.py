@@ -196,7 +196,7 @@ def test_it_counts_an_edit_of_the_draft_assessment_as_activity(clock, crew, anal
     assert received(Kind.STALE) == [("analyst", q.pk)]
 
 
-def test_it_tells_lead_and_analyst_of_each_evidence_linked_after_assessment(
+def test_it_tells_lead_and_analyst_once_of_the_evidence_linked_since_assessment_or_last_notice(
     clock, crew, analyst, reviewer
 ):
     q = factories.QuestionFactory(team=crew)
@@ -206,15 +206,35 @@ def test_it_tells_lead_and_analyst_of_each_evidence_linked_after_assessment(
     assert received(Kind.NEW_EVIDENCE) == []  # linked before the assessment
 
     clock(timedelta(days=1))
-    EvidenceLink.objects.create(question=q, evidence=factories.EvidenceFactory())
+    for _ in range(3):  # three items between two sweeps: one notice each, not three
+        EvidenceLink.objects.create(question=q, evidence=factories.EvidenceFactory())
     for hours in (25, 26, 27):
         sweep_at(clock, timedelta(hours=hours))
     assert sorted(received(Kind.NEW_EVIDENCE)) == [("analyst", q.pk), ("lead", q.pk)]
+
+    # Unlinking the newest item leaves an older one the newest: nothing new to tell.
+    EvidenceLink.objects.filter(question=q).order_by("-pk").first().delete()
+    sweep_at(clock, timedelta(days=1, hours=4))
+    assert len(received(Kind.NEW_EVIDENCE)) == 2
 
     clock(timedelta(days=2))
     EvidenceLink.objects.create(question=q, evidence=factories.EvidenceFactory())
     sweep_at(clock, timedelta(days=2, hours=1))
     assert len(received(Kind.NEW_EVIDENCE)) == 4
+
+
+def test_records_of_the_earlier_notice_per_link_still_count_as_told(clock, crew, analyst, lead):
+    """Before one notice covered every new item, each link had its own record (period = its
+    id): the newest link told of that way is not told of again."""
+    q = factories.QuestionFactory(team=crew)
+    put(q, Status.ASSESSED, assignee=analyst, status_changed_at=NOW)
+    clock(timedelta(hours=1))
+    link = EvidenceLink.objects.create(question=q, evidence=factories.EvidenceFactory())
+    record(
+        [Candidate(Kind.NEW_EVIDENCE, q.pk, person.pk, str(link.pk)) for person in (analyst, lead)],
+        NOW,
+    )
+    assert reminders.new_evidence(NOW + timedelta(hours=2), {}) == []
 
 
 def test_a_team_policy_overrides_the_default_thresholds(clock, crew, analyst):
