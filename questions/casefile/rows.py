@@ -1,11 +1,11 @@
 """Insert many rows of one table in a statement per batch, from plain column values.
 
 On PostgreSQL each batch is one `INSERT … SELECT … FROM json_populate_recordset(NULL::table,
-%s)`: the batch goes as one JSON document (json.dumps and libpq's quoting, both in C) that the
-server unpacks into the table's own row type. Django's bulk_create costs far more per row: a
-model instance, each value prepared field by field and quoted by psycopg in Python, and on the
-tables with a search vector (whose type keeps it from sending one array per column) one
-parameter per value, 23,000 for a batch of evidence. Importing a 10,000-item case file spent
+%b::json)`: the batch goes as one JSON document (json.dumps, in C), bound apart from the
+SQL, that the server unpacks into the table's own row type. Django's bulk_create costs far more
+per row: a model instance, each value prepared field by field and quoted by psycopg in Python,
+and on the tables with a search vector (whose type keeps it from sending one array per column)
+one parameter per value, 23,000 for a batch of evidence. Importing a 10,000-item case file spent
 most of its time there (bench/RESULTS.md). The search vector is left out: its trigger fills it.
 Elsewhere (the SQLite of `make run`), bulk_create does it.
 
@@ -80,9 +80,10 @@ def insert_rows(
     qn = connection.ops.quote_name
     table = qn(model._meta.db_table)
     columns = ", ".join(qn(field.column) for field in fields)
+    cursor, placeholder = server_bound_cursor()
     sql = (
         f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
-        f"FROM json_populate_recordset(NULL::{table}, %s)"
+        f"FROM json_populate_recordset(NULL::{table}, {placeholder}::json)"
     )
     if returning:
         sql += " RETURNING " + ", ".join(qn(model._meta.get_field(n).column) for n in returning)
@@ -91,8 +92,6 @@ def insert_rows(
     # server reads only the table's columns from each object, and the rest is not selected.
     renamed = any(column != attname for column, attname in names)
     found: list[tuple] = []
-    cursor, placeholder = server_bound_cursor()
-    sql = sql.replace("%s", f"{placeholder}::json")
     with cursor:
         for start in range(0, len(rows), batch_size):
             batch = rows[start : start + batch_size]
