@@ -194,6 +194,9 @@ def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
     if not best:
         return []
     model = _MODELS[kind]
+    # Only what a hit shows: not the rest of the row, whose search vector alone is larger than
+    # all of it, nor the model's order (the hits are ranked here).
+    shown = model.objects.only(*{spec.title, *spec.fields, spec.language_field} - {""}).order_by()
     pending = [pk for pk, _rank in best]
     rows: dict[int, object] = {}
     headlines: dict[tuple[int, str], str] = {}
@@ -213,7 +216,7 @@ def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
             stop_sel=_STOP,
             **_HEADLINE_OPTIONS,
         )
-        for row in model.objects.filter(pk__in=pending).annotate(_headline=headline):
+        for row in shown.filter(pk__in=pending).annotate(_headline=headline):
             rows.setdefault(row.pk, row)
             headlines[row.pk, field] = row._headline
             if _START in row._headline:
