@@ -166,29 +166,32 @@ def last_activity() -> Greatest:
 
 
 def quiet_since(moment: datetime) -> Q:
-    """No activity since `moment`. The question's own columns are bounds of last_activity() (it
-    is their GREATEST with the rest), so they are stated too: PostgreSQL checks them first and
-    looks up the latest link, hypothesis, rating and assessment only for questions that
-    are not busy anyway — not for every question in analysis."""
-    return (
-        Q(updated_at__lte=moment)
-        & (Q(status_changed_at__isnull=True) | Q(status_changed_at__lte=moment))
-        & Q(last__lte=moment)
+    """No edit of the question itself since `moment`: its own columns, which are bounds of
+    last_activity() (it is their GREATEST with the rest). PostgreSQL checks these first and
+    looks up the latest link, hypothesis, rating and assessment only for the questions that
+    pass, not for every question in analysis; `stale` checks the rest on what it reads."""
+    return Q(updated_at__lte=moment) & (
+        Q(status_changed_at__isnull=True) | Q(status_changed_at__lte=moment)
     )
 
 
 def stale(now: datetime, teams: Policies) -> list[Candidate]:
     rows = (
         Question.objects.filter(status=Status.IN_ANALYSIS, assignee__isnull=False)
-        .annotate(last=last_activity())
         .filter(per_team("stale_days", teams, lambda d: quiet_since(now - d)))
+        .annotate(last=last_activity())
         .order_by()
         .values_list("pk", "assignee_id", "team_id", "last")
     )
     candidates = []
     for pk, analyst, team_id, last in rows:
+        # The whole of the last activity is checked here, not in SQL as well: filtering on the
+        # annotation made PostgreSQL work out its four lookups twice per question.
+        threshold = teams.get(team_id, DEFAULT_THRESHOLDS).delta("stale_days")
+        if last > now - threshold:
+            continue
         # One reminder per threshold interval of silence: after 7, 14, 21 … days by default.
-        intervals = (now - last) // teams.get(team_id, DEFAULT_THRESHOLDS).delta("stale_days")
+        intervals = (now - last) // threshold
         candidates.append(Candidate(Kind.STALE, pk, analyst, f"{iso(last)}#{intervals}"))
     return candidates
 

@@ -206,7 +206,7 @@ def test_it_tells_lead_and_analyst_once_of_the_evidence_linked_since_assessment_
     assert received(Kind.NEW_EVIDENCE) == []  # linked before the assessment
 
     clock(timedelta(days=1))
-    for _ in range(3):  # three items between two sweeps: one notice each, not three
+    for _ in range(3):  # three items between two sweeps: one notice to each person, not three
         EvidenceLink.objects.create(question=q, evidence=factories.EvidenceFactory())
     for hours in (25, 26, 27):
         sweep_at(clock, timedelta(hours=hours))
