@@ -194,8 +194,8 @@ def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
     if not best:
         return []
     model = _MODELS[kind]
-    # Only what a hit shows: not the rest of the row, whose search vector alone is larger than
-    # all of it, nor the model's order (the hits are ranked here).
+    # Only what a hit shows: not the rest of the row, whose search vector is its largest
+    # column, nor the model's order (the hits are ranked here).
     shown = model.objects.only(*{spec.title, *spec.fields, spec.language_field} - {""}).order_by()
     pending = [pk for pk, _rank in best]
     rows: dict[int, object] = {}
