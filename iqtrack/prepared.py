@@ -107,6 +107,7 @@ def cursor(connection, *args, **kwargs) -> psycopg.Cursor:
     Outside, psycopg's ClientCursor, as Django's own: the values merged into the text on the
     client, planned for them. Server-side binding everywhere would also cap a query at 65,535
     parameters (a bulk_create of 5,000 questions has 90,000), which client-side binding does
-    not."""
+    not. The bulk writes that send a few large parameters bound, unprepared, take their cursor
+    from iqtrack.db.server_bound_cursor."""
     kind = _Prepared if _reusing.get() else psycopg.ClientCursor
     return kind(connection, *args, **kwargs)

@@ -473,6 +473,8 @@ def test_the_indexes_that_serve_the_sweep_exist():
         question = connection.introspection.get_constraints(cursor, Question._meta.db_table)
     unique_keys = [c["columns"] for c in constraints.values() if c["unique"]]
     assert ["kind", "question_id", "recipient_id", "period"] in unique_keys
+    # The target of a notification's one foreign key, and the index of a question's records.
+    assert ["question_id", "recipient_id", "id"] in unique_keys
     assert constraints["notifications_reminder_unsent"]["columns"] == ["claimed_by", "claimed_at"]
     assert "notifications_unread" in notification
     assert "notifications_email_outbox" in notification
