@@ -26,6 +26,7 @@ import platform
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -817,25 +818,60 @@ def _remove_imported() -> None:
             cursor.execute(f"DELETE FROM {table} WHERE key LIKE %(like)s", {"like": like})
 
 
+IMPORT_RUNS = 3
+
+
+def _vacuum_imported_tables() -> None:
+    """VACUUM (ANALYZE) the tables an import writes (and the sweep's before it emptied): the
+    rows an earlier import or sweep left dead are cleared, as autovacuum does on a live
+    database, instead of by autovacuum in the middle of the measured import."""
+    from django.db import connection
+
+    tables = [
+        "questions_question",
+        "questions_historicalquestion",
+        "evidence_evidence",
+        "evidence_historicalevidence",
+        "evidence_evidence_actors",
+        "evidence_historicalevidence_actors",
+        "evidence_source",
+        "evidence_historicalsource",
+        "evidence_actor",
+        "evidence_historicalactor",
+        "notifications_notification",
+        "notifications_reminder",
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE) " + ", ".join(tables))
+
+
 def import_figures(items: int) -> dict:
     """`manage.py import_casefile` (the command, called in this process so Python's start-up is
-    not counted) on a generated file of `items` evidence items."""
+    not counted) on a generated file of `items` evidence items, IMPORT_RUNS times into the same
+    state (each import removed and the tables vacuumed, as autovacuum would, before the next):
+    the median, and each run. One run alone was at the mercy of the minute: 947 items/s in
+    one, 1,609–1,719 in the two before it with the same code (bench/README.md)."""
     from django.core.management import call_command
 
     path = ROOT / "var" / "bench" / f"casefile-{items}.json"
     contents = write_casefile(path, items)
-    _remove_imported()
+    runs = []
     try:
-        started = time.perf_counter()
-        call_command("import_casefile", str(path), "--no-progress", stdout=open(os.devnull, "w"))  # noqa: SIM115
-        took = time.perf_counter() - started
+        for _ in range(IMPORT_RUNS):
+            _remove_imported()
+            _vacuum_imported_tables()
+            started = time.perf_counter()
+            call_command("import_casefile", str(path), "--no-progress", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            runs.append(time.perf_counter() - started)
     finally:
         _remove_imported()
+    took = statistics.median(runs)
     figures = {
         **contents,
         "file_mb": round(path.stat().st_size / 1e6, 1),
         "seconds": round(took, 2),
         "items_per_second": round(items / took, 1),
+        "runs_seconds": [round(run, 2) for run in runs],
     }
     log(f"  import: {figures}")
     return figures
@@ -1134,7 +1170,9 @@ def render(results: Results) -> str:
             f"`manage.py import_casefile` (called in-process) on a generated JSON case file of "
             f"{c['evidence']:,} evidence items, {c['sources']:,} sources, {c['actors']:,} actors "
             f"and a question linking {c['links']} of them with 3 hypotheses ({c['file_mb']} MB): "
-            f"{c['seconds']:.2f} s, **{c['items_per_second']:,.0f} evidence items/s**."
+            f"{c['seconds']:.2f} s, **{c['items_per_second']:,.0f} evidence items/s** (the "
+            f"median of {len(c.get('runs_seconds', [c['seconds']]))} imports: "
+            f"{', '.join(f'{s:.2f}' for s in c.get('runs_seconds', [c['seconds']]))} s)."
         )
     lines += ["", "### Targets", "", "| target | figure | |", "|---|---:|---|"]
     lines += [f"| {t} | {v} | {ok} |" for t, v, ok in targets(results)]

@@ -9,6 +9,8 @@ also with `simple`, so an exact word matches whatever the language.
 
 from __future__ import annotations
 
+import re
+
 # Language code (evidence.choices.Language) → PostgreSQL text search configuration.
 TS_CONFIG: dict[str, str] = {
     "en": "english",
@@ -31,18 +33,41 @@ $$ LANGUAGE sql IMMUTABLE;
 """
 
 
-def trigger_sql(table: str, vector_expression: str) -> str:
-    """Trigger keeping `table.search_vector` equal to `vector_expression` (over NEW.*).
+# Set (SET LOCAL, for one transaction) by a writer that inserts rows with their search vector
+# already worked out by vectors_sql(): the trigger keeps a vector such an insert gives. The
+# case-file import does, so that the parsing, most of its cost, runs on a second connection in
+# parallel with its writes (questions/casefile/vectors.py). Any other insert, and every update,
+# gets the vector worked out here, whatever it sends.
+VECTORS_GIVEN_SETTING = "iqtrack.search_vectors_given"
+
+
+def function_sql(table: str, vector_expression: str) -> str:
+    """The trigger function that sets `table.search_vector` to `vector_expression` (over NEW.*),
+    unless an insert under VECTORS_GIVEN_SETTING gives one.
 
     Only ever called by migrations with the constants below: nothing user-supplied reaches it.
     """
     return f"""
 CREATE OR REPLACE FUNCTION {table}_search_vector_update() RETURNS trigger AS $$
 BEGIN
+    IF TG_OP = 'INSERT' AND NEW.search_vector IS NOT NULL
+            AND current_setting('{VECTORS_GIVEN_SETTING}', true) = 'on' THEN
+        RETURN NEW;
+    END IF;
     NEW.search_vector := {vector_expression};
     RETURN NEW;
 END
 $$ LANGUAGE plpgsql;
+"""
+
+
+def trigger_sql(table: str, vector_expression: str) -> str:
+    """Trigger keeping `table.search_vector` equal to `vector_expression` (over NEW.*).
+
+    Only ever called by migrations with the constants below: nothing user-supplied reaches it.
+    """
+    return f"""
+{function_sql(table, vector_expression)}
 DROP TRIGGER IF EXISTS {table}_search_vector ON {table};
 CREATE TRIGGER {table}_search_vector BEFORE INSERT OR UPDATE ON {table}
     FOR EACH ROW EXECUTE FUNCTION {table}_search_vector_update();
@@ -87,6 +112,31 @@ ACTOR_VECTOR = " || ".join(
     [simple("name", "A"), english("affiliation", "B"), english("description", "C")]
 )
 QUESTION_VECTOR = " || ".join([english("title", "A"), simple("title", "B"), english("body", "B")])
+
+# Each searchable table's vector, as its trigger works it out.
+VECTORS: dict[str, str] = {
+    "evidence_evidence": EVIDENCE_VECTOR,
+    "evidence_source": SOURCE_VECTOR,
+    "evidence_actor": ACTOR_VECTOR,
+    "questions_question": QUESTION_VECTOR,
+}
+
+
+def vector_columns(table: str) -> list[str]:
+    """The columns `table`'s vector is worked out from."""
+    return list(dict.fromkeys(re.findall(r"NEW\.(\w+)", VECTORS[table])))
+
+
+def vectors_sql(table: str) -> str:
+    """A query of the search vectors the trigger would give the rows in a JSON array (the one
+    parameter, objects of column values as an insert would send them): key and vector of each.
+
+    The same expression as the trigger's: NEW is the name of each row here too.
+    """
+    return (
+        f"SELECT NEW.key, {VECTORS[table]} "
+        f"FROM json_populate_recordset(NULL::{table}, %s::json) AS NEW"
+    )
 
 
 def inline_vector_sql(table: str) -> str:

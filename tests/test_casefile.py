@@ -13,10 +13,11 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Team
+from evidence import search_sql
 from evidence.models import Actor, Event, Evidence, Source
 from questions.casefile import export_casefile, import_casefile, rows
 from questions.choices import Status
@@ -527,3 +528,85 @@ def test_batched_creation_records_hold_what_was_written(db, tmp_path, monkeypatc
         "case-item-1",
         "case-item-2",
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Search vectors worked out on a second connection (questions/casefile/vectors.py)
+# ---------------------------------------------------------------------------------------------
+def _rows_whose_vector_differs_from_the_triggers(table: str) -> list[str]:
+    """Keys of `table`'s rows whose stored vector is not the one its trigger works out."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT NEW.key FROM {table} AS NEW "  # noqa: S608 (constants only)
+            f"WHERE NEW.search_vector IS DISTINCT FROM ({search_sql.VECTORS[table]})"
+        )
+        return [key for (key,) in cursor.fetchall()]
+
+
+def test_an_import_writes_the_vectors_its_second_connection_worked_out_as_the_trigger_would(
+    db, tmp_path, monkeypatch
+):
+    from questions.casefile import importer, vectors
+
+    monkeypatch.setattr(vectors, "BATCH_SIZE", 4)  # several batches from ten items
+    monkeypatch.setattr(importer, "BATCH_SIZE", 3)  # inserted in other batches than worked out
+    given: dict[str, str | None] = {}
+    work_out = vectors.SearchVectors.given
+
+    def spied(self, model, key):
+        given[key] = work_out(self, model, key)
+        return given[key]
+
+    monkeypatch.setattr(vectors.SearchVectors, "given", spied)
+    import_casefile(_case_of(tmp_path, "vec", 10))
+    import_casefile(SEED)  # Russian, Arabic, Hebrew and Persian originals
+
+    imported = [
+        *Evidence.objects.values_list("key", flat=True),
+        *Source.objects.values_list("key", flat=True),
+        *Actor.objects.values_list("key", flat=True),
+        *Question.objects.values_list("key", flat=True),
+    ]
+    assert len(imported) > 60
+    # Every entry's vector came from the second connection, not from the trigger...
+    assert all(given.get(key) for key in imported), [k for k in imported if not given.get(k)]
+    # ...and is the trigger's own, in every table (read back as the trigger would write it).
+    for table in search_sql.VECTORS:
+        assert _rows_whose_vector_differs_from_the_triggers(table) == [], table
+
+
+def test_without_the_second_connection_the_trigger_works_the_vectors_out(db, tmp_path, monkeypatch):
+    from questions.casefile import vectors
+
+    def fails(self, table, document):
+        raise OSError("the second connection is down")
+
+    monkeypatch.setattr(vectors.SearchVectors, "_work_out", fails)
+    report = import_casefile(_case_of(tmp_path, "down", 5))
+    assert report.counts["evidence"].created == 5
+    assert not Evidence.objects.filter(search_vector=None).exists()
+    for table in search_sql.VECTORS:
+        assert _rows_whose_vector_differs_from_the_triggers(table) == [], table
+
+
+def _insert_actor(key: str, vector: str) -> str:
+    rows.insert_rows(
+        Actor,
+        [{"key": key, "name": "Envoy", "kind": "person", "search_vector": vector}],
+        now=dt.datetime.now(dt.UTC),
+        search_vector=True,
+    )
+    return Actor.objects.values_list("search_vector", flat=True).get(key=key)
+
+
+def test_the_trigger_keeps_a_given_vector_only_on_insert_under_the_setting(transactional_db):
+    from questions.casefile.vectors import SearchVectors
+
+    assert _insert_actor("a-1", "'planted':1") == "'envoy':1A"  # not asked: worked out
+    with transaction.atomic():
+        SearchVectors.give_on_this_transaction()
+        assert _insert_actor("a-2", "'planted':1") == "'planted':1"
+        Actor.objects.filter(key="a-2").update(name="Courier")  # an update: worked out again
+        assert Actor.objects.get(key="a-2").search_vector == "'courier':1A"
+    # SET LOCAL: the setting ended with its transaction (a real one here, not a savepoint).
+    assert _insert_actor("a-3", "'planted':1") == "'envoy':1A"

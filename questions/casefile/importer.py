@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 from tqdm import tqdm
@@ -37,6 +37,7 @@ from questions.casefile.fields import Nested, Ref, Refs
 from questions.casefile.reader import read_document
 from questions.casefile.rows import in_bulk, insert_copies, insert_rows
 from questions.casefile.validation import CaseData, Record, validate_tree
+from questions.casefile.vectors import SearchVectors, has_vector
 from questions.models import EvidenceLink, Hypothesis, HypothesisRating, Question
 
 # Below this many entries the import is over before a progress bar would tell anything.
@@ -54,6 +55,8 @@ MODELS: dict[str, type[models.Model]] = {
     "hypotheses": Hypothesis,
 }
 KINDS = (*MODELS, "evidence_links", "ratings")
+# The sections with entries of their own, in the order _Writer.write() writes them.
+_SECTION_ORDER = ("teams", "sources", "actors", "evidence", "events", "questions")
 
 
 @dataclass
@@ -105,15 +108,23 @@ def import_casefile(path: Path, *, progress: bool = False) -> ImportReport:
         file=sys.stderr,
         disable=not progress or total < PROGRESS_THRESHOLD,
     )
+    vectors = SearchVectors() if connection.vendor == "postgresql" else None
     try:
+        if vectors:
+            for kind in _SECTION_ORDER:  # the order they are written in
+                if has_vector(MODELS[kind]):
+                    vectors.start(MODELS[kind], data[kind])
         with bar, transaction.atomic():
             issues = check_against_database(data, path)
             if issues:
                 raise CasefileError(issues)
-            return _Writer(data, path, bar).write()
+            return _Writer(data, path, bar, vectors).write()
     except DatabaseError as exc:
         # Validation should have caught it; if the database still refuses, say so plainly.
         raise CasefileError([Issue(path, None, "database", f"refused the import: {exc}")]) from exc
+    finally:
+        if vectors:
+            vectors.close()
 
 
 def check_against_database(data: CaseData, path: Path) -> list[Issue]:
@@ -166,8 +177,11 @@ def _parent_first(records: list[Record], name: str) -> list[Record]:
 
 
 class _Writer:
-    def __init__(self, data: CaseData, path: Path, bar: tqdm) -> None:
+    def __init__(
+        self, data: CaseData, path: Path, bar: tqdm, vectors: SearchVectors | None = None
+    ) -> None:
         self.data = data
+        self.vectors = vectors
         self.bar = bar
         self.reason = f"case file {path.name}"
         # One instant for what the import creates: created_at, updated_at, the history records
@@ -177,6 +191,8 @@ class _Writer:
         self.report = ImportReport(path, teams=[r.key for r in data["teams"]])
 
     def write(self) -> ImportReport:
+        if self.vectors:
+            self.vectors.give_on_this_transaction()
         self.section("teams", self.data["teams"], lookup="slug")
         self.section("sources", self.data["sources"])
         self.section("actors", self.data["actors"])
@@ -246,8 +262,16 @@ class _Writer:
         """Insert the pending new entries in one statement and learn their ids."""
         if not pending:
             return
+        given = bool(self.vectors) and has_vector(model)
+        if given:
+            for key, row in pending.items():
+                row["search_vector"] = self.vectors.given(model, key)
         returned = insert_rows(
-            model, list(pending.values()), now=self.now, returning=("id", lookup)
+            model,
+            list(pending.values()),
+            now=self.now,
+            returning=("id", lookup),
+            search_vector=given,
         )
         for pk, key in returned:
             self.ids[kind][key] = pending[key]["id"] = pk

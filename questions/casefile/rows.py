@@ -7,7 +7,8 @@ per row: a model instance, each value prepared field by field and quoted by psyc
 and on the tables with a search vector (whose type keeps it from sending one array per column)
 one parameter per value, 23,000 for a batch of evidence. Importing a 10,000-item case file spent
 most of its time there (bench/RESULTS.md). The search vector is left out: its trigger fills it.
-Elsewhere (the SQLite of `make run`), bulk_create does it.
+Elsewhere (the SQLite of `make run`), bulk_create does it. (Or a row gives its
+vector, worked out ahead on another connection: questions/casefile/vectors.py.)
 
 A row is a dict of column values by attribute name (`source_id`, not `source`); the columns it
 leaves out are filled in (in place, so the caller sees what was written): a field's default, or
@@ -35,13 +36,13 @@ _FILLED_BY_DATABASE = (SearchVectorField,)
 _PLAIN = frozenset({str, int, bool, float, dt.date, dt.datetime, type(None)})
 
 
-def _columns(model: type[models.Model]) -> list[models.Field]:
+def _columns(model: type[models.Model], *, search_vector: bool = False) -> list[models.Field]:
     return [
         field
         for field in model._meta.concrete_fields
         if not field.primary_key
         and not field.generated
-        and not isinstance(field, _FILLED_BY_DATABASE)
+        and (search_vector or not isinstance(field, _FILLED_BY_DATABASE))
     ]
 
 
@@ -63,12 +64,17 @@ def insert_rows(
     now: dt.datetime,
     returning: Sequence[str] = (),
     batch_size: int = BATCH_SIZE,
+    search_vector: bool = False,
 ) -> list[tuple]:
     """Insert `rows` into `model`'s table; the `returning` columns of each inserted row (in no
-    promised order: match them to the rows by a unique column)."""
+    promised order: match them to the rows by a unique column).
+
+    With `search_vector`, a row's `search_vector` (worked out ahead: questions/casefile
+    /vectors.py) is written too, and kept where the transaction allows it; else the trigger
+    works it out."""
     if not rows:
         return []
-    fields = _columns(model)
+    fields = _columns(model, search_vector=search_vector)
     for row in rows:
         _complete(fields, row, now)
     if connection.vendor != "postgresql":
