@@ -861,7 +861,8 @@ def import_figures(items: int) -> dict:
             _remove_imported()
             _vacuum_imported_tables()
             started = time.perf_counter()
-            call_command("import_casefile", str(path), "--no-progress", stdout=open(os.devnull, "w"))  # noqa: SIM115
+            with open(os.devnull, "w") as quiet:
+                call_command("import_casefile", str(path), "--no-progress", stdout=quiet)
             runs.append(time.perf_counter() - started)
     finally:
         _remove_imported()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from evidence.choices import Tlp
 from questions.choices import Priority, Status
@@ -54,6 +57,20 @@ def test_it_filters_questions_by_status_team_people_priority_and_dates(cast, tea
         assert late.pk not in _ids(client, q, overdue="false")
         assert _ids(client, q, due_before=NOW.isoformat()) == {late.pk, done.pk}
         assert _ids(client, q, due_after=NOW.isoformat()) == {draft.pk}
+
+
+def test_several_statuses_are_asked_for_as_one_list(cast):
+    """`status IN (…)`, which PostgreSQL answers from the part of the status-led index
+    (questions_board_order) holding those statuses; `status = a OR status = b` made it read
+    every question's entry (bench/README.md)."""
+    client = client_for(cast.lead)
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/questions/?status=assigned&status=in_analysis&status=in_review")
+    listed = [q["sql"] for q in queries if 'FROM "questions_question"' in q["sql"]]
+    assert listed
+    for sql in listed:
+        assert re.search(r'"questions_question"\."status" IN \(', sql), sql
+        assert not re.search(r'"questions_question"\."status" = \S+ OR', sql), sql
 
 
 def test_it_filters_evidence_by_source_grading_marking_and_date(analyst, team):
