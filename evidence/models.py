@@ -69,6 +69,11 @@ class Source(models.Model):
             choice_check("reliability", Reliability),
             choice_check("language", Language, blank=True),
         ]
+        indexes = [
+            # The lists' order: a page of 50 is read off the index, not sorted out of every
+            # source (20,000 at bench scale: 12 ms for the API's first page, bench/README.md).
+            models.Index(fields=["name"], name="evidence_source_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.reliability})"
