@@ -578,7 +578,7 @@ def test_an_import_writes_the_vectors_its_second_connection_worked_out_as_the_tr
 def test_without_the_second_connection_the_trigger_works_the_vectors_out(db, tmp_path, monkeypatch):
     from questions.casefile import vectors
 
-    def fails(self, table, document):
+    def fails(self, table, records):
         raise OSError("the second connection is down")
 
     monkeypatch.setattr(vectors.SearchVectors, "_work_out", fails)

@@ -3,7 +3,7 @@ connection while the import's own connection writes.
 
 Working out the search vectors (evidence/search_sql.py: five parses of each item's texts) is
 most of what PostgreSQL spends on an import, and the trigger does it on the importing
-connection, one core, while the other waits: 2.4 s of a 10,000-item import of 6.3 s here
+connection, one core, while the other waits: 2.4 s of a 10,000-item import of 5.5–6.3 s here
 (bench/README.md). So the import sends each section's texts, in batches, to a second connection
 as soon as the file is valid; what comes back (the same expression, so the same vectors) goes
 into the insert, and the trigger keeps a vector given under VECTORS_GIVEN_SETTING. The second
