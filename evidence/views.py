@@ -15,6 +15,7 @@ from evidence import permissions as evidence_permissions
 from evidence.forms import EvidenceForm, SourceForm
 from evidence.models import Evidence
 from iqtrack.paging import uncounted_page
+from iqtrack.prepared import reuses_plans_unfiltered
 from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions import permissions
@@ -33,6 +34,7 @@ def _evidence(user):
 
 @login_required
 @cached_read
+@reuses_plans_unfiltered
 def evidence_list(request: HttpRequest) -> HttpResponse:
     # Checked item by item as the list is read in date order, stopping after a page
     # (visible_evidence_of), not by building the set of every item the user may see.
@@ -86,6 +88,7 @@ def _form(request: HttpRequest, **kwargs) -> EvidenceForm:
 
 @login_required
 @cached_read
+@reuses_plans_unfiltered
 def evidence_create(request: HttpRequest) -> HttpResponse:
     _require(evidence_permissions.can_record_evidence(request.user, None))
     initial = {"owner_team": visible_teams(request.user).first()}

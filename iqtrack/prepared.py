@@ -16,16 +16,18 @@ planning at all from then on.
 
 Opt-in, view by view, not for every query: a generic plan cannot see the values, and where they
 decide the plan it is worse. Prepared everywhere, the search API took nearly twice as long and
-the search page seven times — a generic plan cannot know how common the searched word is — and
-the question list API a fifth longer (its filter values). Each view that opts in was measured
-both ways (bench/README.md). Every other query goes as Django sends it: values merged into the
-text on the client, planned for them.
+the search page seven times — a generic plan cannot know how common the searched word is. Each
+view that opts in was measured both ways (bench/README.md). Lists opt in only while unfiltered
+(`reuses_plans_unfiltered`, and the API's lists in iqtrack.api.base): the first page of the
+board, a timeline or an API list differs from user to user only by ids, but a list filtered by a
+status or a word is planned for its values. Every other query goes as Django sends it: values
+merged into the text on the client, planned for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from functools import wraps
 
@@ -51,6 +53,29 @@ def reuses_plans(view: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         with reused_plans():
             return view(*args, **kwargs)
+
+    return wrapper
+
+
+# Query-string parameters that page through or order a list without choosing its rows by a value
+# (a place in a timeline, a cursor, a page number).
+PAGING_PARAMETERS = frozenset({"page", "page_size", "cursor", "ordering", "after", "before"})
+
+
+def unfiltered_read(request) -> bool:
+    """A GET (or HEAD) whose query string only pages or orders: its SQL differs from user to
+    user and page to page only by ids and places, which a generic plan serves as well."""
+    return request.method in ("GET", "HEAD") and PAGING_PARAMETERS.issuperset(request.GET)
+
+
+def reuses_plans_unfiltered(view: Callable) -> Callable:
+    """A list page whose queries run inside `reused_plans()` while it is not filtered
+    (`unfiltered_read`); filtered, they are planned for their values."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        with reused_plans() if unfiltered_read(request) else nullcontext():
+            return view(request, *args, **kwargs)
 
     return wrapper
 

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
 from django.utils import timezone
 
+from iqtrack.prepared import reused_plans
 from notifications import messages
 from notifications.bulk import insert_rows
 from notifications.choices import DEFAULT_DELIVERY, Delivery, EmailState, ReminderState
@@ -303,7 +304,10 @@ def inbox(user) -> QuerySet[Notification]:
 
 
 def unread_count(user) -> int:
-    return visible_notifications(user).filter(read_at__isnull=True).count()
+    # On every page (the header's badge), and its SQL differs from user to user only by ids:
+    # a prepared statement, whose plan PostgreSQL keeps (iqtrack/prepared.py).
+    with reused_plans():
+        return visible_notifications(user).filter(read_at__isnull=True).count()
 
 
 def mark_read(user, notification_id: int, now: datetime | None = None) -> bool:

@@ -22,7 +22,7 @@ from django.utils.safestring import SafeString
 
 from evidence.choices import Corroboration
 from iqtrack.paging import counted_page
-from iqtrack.prepared import reuses_plans
+from iqtrack.prepared import reuses_plans, reuses_plans_unfiltered
 from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
@@ -247,6 +247,7 @@ def question_timeline(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @cached_read
+@reuses_plans_unfiltered
 def team_timeline(request: HttpRequest) -> HttpResponse:
     """Everything the user may see, or one of their teams' evidence and events (`?team=<id>`),
     a page at a time: from the start, from a day (`?since=`), or after or before an entry."""
@@ -273,6 +274,7 @@ def team_timeline(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @cached_read
+@reuses_plans_unfiltered
 def actor_list(request: HttpRequest) -> HttpResponse:
     # A thousand actors at the benchmark's scale: fifty a page. Their affiliations as a plain
     # list (to_attr): a prefetch into the related manager built two managers and a queryset per

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Team
 from evidence.models import Evidence
-from iqtrack.prepared import reuses_plans
+from iqtrack.prepared import reuses_plans, reuses_plans_unfiltered
 from iqtrack.response_cache import cached_read
 from iqtrack.security.events import log_event
 from questions import assessments, permissions, workflow
@@ -275,6 +275,7 @@ def _with_a_question(model, field: str, questions):
 
 @login_required
 @cached_read
+@reuses_plans_unfiltered
 def board(request: HttpRequest) -> HttpResponse:
     questions = visible_questions(request.user)
     form = BoardFilterForm(
@@ -646,6 +647,7 @@ def _back_to(question: Question, anchor: str) -> HttpResponse:
 
 @login_required
 @cached_read
+@reuses_plans_unfiltered
 def question_create(request: HttpRequest) -> HttpResponse:
     """A lead writes a key question, or a sub-question of one (`?parent=<id>`)."""
     user = request.user

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from iqtrack.prepared import reused_plans
+from iqtrack.prepared import reused_plans, unfiltered_read
 from questions.models import Question
 from questions.visibility import visible_questions
 from tests import factories
@@ -108,6 +108,57 @@ def test_the_question_list_api_is_not_prepared_but_one_question_is(client, team,
     assert prepared_like('FROM "questions_question"') == {}
     assert client.get(f"/api/questions/{question.pk}/").status_code == 200
     assert prepared_like('FROM "questions_question"')
+
+
+def test_an_unfiltered_api_list_is_prepared_and_a_filtered_one_is_not(client, team, lead):
+    """Unfiltered, a list's SQL differs from user to user only by ids; paging and ordering
+    change no value its plan depends on."""
+    factories.QuestionFactory(team=team)
+    client.force_login(lead)
+    assert client.get("/api/questions/", {"q": "weapons"}).status_code == 200
+    assert client.get("/api/hypotheses/", {"question_id": "1"}).status_code == 200
+    assert prepared_like('FROM "questions_question"') == {}
+    assert prepared_like('FROM "questions_hypothesis"') == {}
+
+    assert (
+        client.get("/api/questions/", {"page_size": "10", "ordering": "-due_at"}).status_code == 200
+    )
+    assert client.get("/api/hypotheses/").status_code == 200
+    assert prepared_like('FROM "questions_question"')
+    assert prepared_like('FROM "questions_hypothesis"')
+
+
+def test_a_list_page_is_prepared_until_it_is_filtered(client, team, lead):
+    factories.QuestionFactory(team=team)
+    client.force_login(lead)
+    assert client.get("/questions/", {"status": "open"}).status_code == 200
+    assert prepared_like('FROM "questions_question"') == {}
+    assert client.get("/questions/").status_code == 200
+    assert prepared_like('FROM "questions_question"')
+
+
+def test_the_header_unread_count_is_prepared_on_every_page(client, team, analyst):
+    client.force_login(analyst)
+    assert client.get("/search/", {"q": "negotiations"}).status_code == 200
+    assert prepared_like('FROM "notifications_notification"')
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "unfiltered"),
+    [
+        ("GET", "", True),
+        ("GET", "page=2&page_size=10&ordering=-due_at", True),
+        ("GET", "cursor=abc", True),
+        ("HEAD", "before=2023-10-01T00:00:00Z~5", True),
+        ("GET", "status=open", False),
+        ("GET", "page=2&q=weapons", False),
+        ("GET", "since=2023-10-01", False),
+        ("POST", "", False),
+    ],
+)
+def test_which_reads_count_as_unfiltered(rf, method, query, unfiltered):
+    request = rf.generic(method, f"/questions/?{query}")
+    assert unfiltered_read(request) is unfiltered
 
 
 def test_other_reads_keep_client_side_binding_and_its_unlimited_parameters():

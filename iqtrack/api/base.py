@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from iqtrack import response_cache
 from iqtrack.api.etag import check_if_match, etag_of
 from iqtrack.api.parsers import StrictJSONParser
-from iqtrack.prepared import reused_plans
+from iqtrack.prepared import reused_plans, unfiltered_read
 
 
 class _Kept(Exception):
@@ -50,7 +50,8 @@ class BaseViewSet(viewsets.GenericViewSet):
     cache_reads = True
     _read_key: str | None = None
     # The actions whose queries are prepared statements (iqtrack/prepared.py): those measured
-    # faster so. Not a list filtered by values (a status, a word), whose generic plan is worse.
+    # faster so. Besides, every list while unfiltered (prepared.unfiltered_read): a list
+    # filtered by values (a status, a word) is planned for them, its generic plan being worse.
     reuse_plans_for: frozenset[str] = frozenset()
 
     def perform_authentication(self, request):
@@ -61,7 +62,8 @@ class BaseViewSet(viewsets.GenericViewSet):
     def dispatch(self, request, *args, **kwargs):
         # The action this method maps to (DRF's ViewSetMixin sets action_map before dispatch).
         action = getattr(self, "action_map", {}).get(request.method.lower())
-        with reused_plans() if action in self.reuse_plans_for else nullcontext():
+        reuse = action in self.reuse_plans_for or (action == "list" and unfiltered_read(request))
+        with reused_plans() if reuse else nullcontext():
             return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
