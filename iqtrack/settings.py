@@ -130,6 +130,12 @@ if DATABASE_URL:
         # that then ran in milliseconds (bench/RESULTS.md). Set per connection: the server's own
         # default is left alone for other clients.
         DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+        # .iterator() reads through the client-side cursor in chunks, not a server-side one:
+        # every form's select reads its choices by iterator(), which on PostgreSQL declared a
+        # cursor WITH HOLD, fetched and closed it (three round trips) for a list of a few dozen
+        # rows, 9% of the new-question and new-evidence forms' time (bench/README.md). iqtrack
+        # streams no large result through iterator(); its big reads go by pages and batches.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
         # The reads that opt in are prepared statements whose plans PostgreSQL reuses; the rest
         # as Django sends them (iqtrack/prepared.py). DB_PREPARED_STATEMENTS=false behind a
         # pooler that cannot carry prepared statements across its connections
@@ -141,7 +147,7 @@ if DATABASE_URL:
             # Tells Django some queries are bound on the server, so that it shows each query
             # it logs (DEBUG, CaptureQueriesContext) with its values written in: a prepared
             # statement's cursor keeps no such text. (Django's named cursors, for .iterator(),
-            # then bind on the server too; iqtrack has none.)
+            # would then bind on the server too; they are off, above.)
             DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -331,9 +331,9 @@ class AssessmentForm(TextPolicyForm, forms.Form):
 
 class _ReadAtOnce(forms.models.ModelChoiceIterator):
     """The choices read by one plain query, as the ids and the columns of their labels. Django's
-    reads them through iterator(), which on PostgreSQL opens a server-side cursor (DECLARE …
-    WITH HOLD, FETCH, CLOSE: three round trips) for a list of a hundred rows, and makes a model
-    instance of each, which cost the board more than the options' markup."""
+    make a model instance of each, which cost the board more than the options' markup (and read
+    them through iterator(), a server-side cursor on PostgreSQL until iqtrack/settings.py turned
+    those off)."""
 
     def __iter__(self):
         if self.field.empty_label is not None:

@@ -1,11 +1,14 @@
 """Prepared statements (iqtrack/prepared.py): which reads reuse their plans, and that nothing
-else does.
+else does; and that no read opens a server-side cursor (iqtrack/settings.py).
 
 Read off PostgreSQL itself: `pg_prepared_statements` lists the statements this connection has
 prepared, with how often each ran on a generic plan and on one made for its values."""
 
 from __future__ import annotations
 
+from unittest import mock
+
+import psycopg
 import pytest
 from django.db import connection
 
@@ -169,3 +172,13 @@ def test_other_reads_keep_client_side_binding_and_its_unlimited_parameters():
     ids = [question.pk, *range(-70_000, 0)]
     assert Question.objects.filter(pk__in=ids).count() == 1
     assert prepared() == {}
+
+
+def test_a_form_reads_its_choices_without_a_server_side_cursor(client, team, lead):
+    """Django reads a select's choices by iterator(); a server-side cursor for them cost three
+    round trips per select (iqtrack/settings.py turns them off)."""
+    client.force_login(lead)
+    refused = AssertionError("a server-side cursor was opened")
+    with mock.patch.object(psycopg.ServerCursor, "execute", side_effect=refused):
+        assert client.get("/questions/new/").status_code == 200
+        assert client.get("/evidence/new/").status_code == 200
