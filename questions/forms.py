@@ -331,8 +331,8 @@ class AssessmentForm(TextPolicyForm, forms.Form):
 
 class _ReadAtOnce(forms.models.ModelChoiceIterator):
     """The choices read by one plain query, as the ids and the columns of their labels. Django's
-    make a model instance of each, which cost the board more than the options' markup (and read
-    them through iterator(), a server-side cursor on PostgreSQL until iqtrack/settings.py turned
+    iterator makes a model instance of each, which cost the board more than the options' markup
+    (and read them through a server-side cursor on PostgreSQL, until iqtrack/settings.py turned
     those off)."""
 
     def __iter__(self):
