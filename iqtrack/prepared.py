@@ -27,7 +27,7 @@ merged into the text on the client, planned for them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import wraps
 
@@ -37,8 +37,12 @@ _reusing: ContextVar[bool] = ContextVar("iqtrack_reused_plans", default=False)
 
 
 @contextmanager
-def reused_plans() -> Iterator[None]:
-    """Send the queries made inside as prepared statements (this module's docstring says when)."""
+def reused_plans(when: bool = True) -> Iterator[None]:
+    """Send the queries made inside as prepared statements (this module's docstring says when).
+    `when` False changes nothing: the queries go as they would have outside."""
+    if not when:
+        yield
+        return
     token = _reusing.set(True)
     try:
         yield
@@ -74,7 +78,7 @@ def reuses_plans_unfiltered(view: Callable) -> Callable:
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        with reused_plans() if unfiltered_read(request) else nullcontext():
+        with reused_plans(when=unfiltered_read(request)):
             return view(request, *args, **kwargs)
 
     return wrapper

@@ -135,6 +135,7 @@ if DATABASE_URL:
         # cursor WITH HOLD, fetched and closed it (three round trips) for a list of a few dozen
         # rows, 9% of the new-question and new-evidence forms' time (bench/README.md). iqtrack
         # streams no large result through iterator(); its big reads go by pages and batches.
+        # (Django's own dumpdata, which does, now holds a table's rows in memory.)
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
         # The reads that opt in are prepared statements whose plans PostgreSQL reuses; the rest
         # as Django sends them (iqtrack/prepared.py). DB_PREPARED_STATEMENTS=false behind a

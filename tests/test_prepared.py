@@ -71,6 +71,17 @@ def test_every_user_and_question_runs_one_statement(team, analyst, lead):
     assert generic + custom == len(questions) * 2
 
 
+def test_reused_plans_when_false_changes_nothing(team, analyst):
+    question = factories.QuestionFactory(team=team)
+    with reused_plans(when=False):
+        list(Question.objects.filter(pk=question.pk))
+    assert prepared_like('FROM "questions_question"') == {}
+    # Inside a block that reuses plans, it does not turn them off.
+    with reused_plans(), reused_plans(when=False):
+        list(Question.objects.filter(pk=question.pk))
+    assert len(prepared_like('FROM "questions_question"')) == 1
+
+
 def test_reused_plans_is_left_when_the_block_fails():
     with pytest.raises(ZeroDivisionError), reused_plans():
         _ = 1 / 0

@@ -12,7 +12,6 @@ restate them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 
 from django.db import transaction
 from rest_framework import mixins, viewsets
@@ -63,7 +62,7 @@ class BaseViewSet(viewsets.GenericViewSet):
         # The action this method maps to (DRF's ViewSetMixin sets action_map before dispatch).
         action = getattr(self, "action_map", {}).get(request.method.lower())
         reuse = action in self.reuse_plans_for or (action == "list" and unfiltered_read(request))
-        with reused_plans() if reuse else nullcontext():
+        with reused_plans(when=reuse):
             return super().dispatch(request, *args, **kwargs)
 
     def initial(self, request, *args, **kwargs):
