@@ -29,7 +29,10 @@ Grants, then the markings' restrictions on top (TLP 2.0, docs/markings.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import (
@@ -341,6 +344,54 @@ def _question_visible_each(user, question_id: str) -> Q:
     return Q(IsNull(Subquery(_any_one(seen)), False))
 
 
+_Built = TypeVar("_Built", bound=Callable[..., QuerySet])
+# Querysets built by the functions below, kept per process: see _kept_per_user. About 30 KB
+# each (measured with tracemalloc on the benchmark's data), so at most this many, the least
+# recently used dropped first: every list a few dozen people open in a day, a few MB.
+_KEPT: OrderedDict[tuple, QuerySet] = OrderedDict()
+KEPT_MAX = 512
+
+
+def _kept_per_user(build: _Built) -> _Built:
+    """`build(user, **flags)` built once per process for each user and flags; each call gets a
+    copy. Django resolves, joins and relabels these trees of conditions and subqueries afresh
+    on every call: a tenth to two fifths of the CPU of a list such as the API's steps, reviews
+    or events (bench/README.md, "Session 12").
+
+    Safe to keep, as search keeps its statements (questions/search.py): a queryset built here
+    holds only who the user is — their id, signed in or not, superuser or not, which are the
+    key. What they may see (teams, namings, sharing, links) is in subqueries, read by the
+    database each time the query runs, never read while building. A call with anything else (a
+    question, ids, the versions the caller read) is built as ever. The copy is `.all()`: a new
+    query with no results of its own, so the kept one is never run and never changed."""
+
+    @functools.wraps(build)
+    def kept(user, *args, **flags):
+        if any(arg is not None for arg in args) or any(
+            value is not None and not isinstance(value, bool) for value in flags.values()
+        ):
+            return build(user, *args, **flags)
+        flags = {name: value for name, value in flags.items() if value is not None}
+        key = (
+            build.__qualname__,
+            getattr(user, "pk", None),
+            _signed_in(user),
+            bool(getattr(user, "is_superuser", False)),
+            tuple(sorted(flags.items())),
+        )
+        queryset = _KEPT.get(key)
+        if queryset is None:
+            queryset = _KEPT[key] = build(user, **flags)
+            if len(_KEPT) > KEPT_MAX:
+                _KEPT.popitem(last=False)
+        else:
+            _KEPT.move_to_end(key)
+        return queryset.all()
+
+    return kept  # type: ignore[return-value]
+
+
+@_kept_per_user
 def visible_questions(user) -> QuerySet[Question]:
     if not _signed_in(user):
         return Question.objects.none()
@@ -369,6 +420,7 @@ def with_parent_visibility(questions: QuerySet[Question], user) -> QuerySet[Ques
     )
 
 
+@_kept_per_user
 def visible_evidence(
     user, among: QuerySet | Iterable[int] | None = None, *, item_by_item: bool = False
 ) -> QuerySet[Evidence]:
@@ -416,6 +468,7 @@ def _evidence_seen(user, prefix: str = "") -> _RowCondition:
     )
 
 
+@_kept_per_user
 def visible_evidence_each(user) -> QuerySet[Evidence]:
     """visible_evidence(user), each item checked on its own row as it is read: for a queryset
     the caller narrows to a few items by a join (the cited items of a page of versions, as a
@@ -494,14 +547,17 @@ def _granted_evidence(user, candidates: QuerySet[Evidence], linked: Q) -> QueryS
     return candidates.filter(grants).exclude(_withheld(Evidence, user, "owner_team"))
 
 
+@_kept_per_user
 def visible_sources(user) -> QuerySet[Source]:
     return Source.objects.all() if _signed_in(user) else Source.objects.none()
 
 
+@_kept_per_user
 def visible_actors(user) -> QuerySet[Actor]:
     return Actor.objects.all() if _signed_in(user) else Actor.objects.none()
 
 
+@_kept_per_user
 def visible_events(user) -> QuerySet[Event]:
     if not _signed_in(user):
         return Event.objects.none()
@@ -567,6 +623,7 @@ def seen_by_recipient(*, recipient: str = "recipient", question: str = "question
     )
 
 
+@_kept_per_user
 def visible_hypotheses(user, *, item_by_item: bool = False) -> QuerySet[Hypothesis]:
     """`item_by_item`: for a read that stops after a page (_question_visible_each)."""
     if item_by_item:
@@ -613,6 +670,7 @@ def _evidence_visible(
     return grants & ~Q(_withheld(Evidence, user, "owner_team", prefix, per_row=True))
 
 
+@_kept_per_user
 def visible_evidence_links(user, *, item_by_item: bool = False) -> QuerySet[EvidenceLink]:
     """`item_by_item`: each link's item checked as it is read (see _evidence_visible), for a
     read that stops after a page."""
@@ -633,6 +691,7 @@ def visible_evidence_links(user, *, item_by_item: bool = False) -> QuerySet[Evid
     )
 
 
+@_kept_per_user
 def visible_hypothesis_ratings(user) -> QuerySet[HypothesisRating]:
     if not _signed_in(user):
         return HypothesisRating.objects.none()
@@ -643,6 +702,7 @@ def visible_hypothesis_ratings(user) -> QuerySet[HypothesisRating]:
     )
 
 
+@_kept_per_user
 def visible_assessments(user, question: Question | None = None) -> QuerySet[Assessment]:
     """With `question`, only its versions — the same answer, but the cited items are checked
     among that question's citations instead of every citation there is (a question's page), and
@@ -715,6 +775,7 @@ def _visible_versions(
     )
 
 
+@_kept_per_user
 def visible_reviews(
     user, question: Question | None = None, *, versions: QuerySet[Assessment] | None = None
 ) -> QuerySet[Review]:
@@ -724,6 +785,7 @@ def visible_reviews(
     return Review.objects.filter(assessment__in=versions)
 
 
+@_kept_per_user
 def visible_comments(user, *, item_by_item: bool = False) -> QuerySet[Comment]:
     """`item_by_item`: for a read that stops after a page (_question_visible_each)."""
     if item_by_item:
@@ -731,6 +793,7 @@ def visible_comments(user, *, item_by_item: bool = False) -> QuerySet[Comment]:
     return Comment.objects.filter(_question_visible(user, "question__"))
 
 
+@_kept_per_user
 def visible_transitions(
     user,
     question: Question | None = None,
@@ -756,6 +819,7 @@ def visible_transitions(
     )
 
 
+@_kept_per_user
 def visible_teams(user) -> QuerySet[Team]:
     if not _signed_in(user):
         return Team.objects.none()
@@ -777,6 +841,7 @@ def recipient_candidates(user) -> QuerySet:
     return User.objects.filter(is_active=True) if _signed_in(user) else User.objects.none()
 
 
+@_kept_per_user
 def visible_users(user) -> QuerySet:
     User = get_user_model()
     if not _signed_in(user):
@@ -797,6 +862,7 @@ def visible_tokens(user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user)
 
 
+@_kept_per_user
 def visible_notifications(user) -> QuerySet[Notification]:
     if not _signed_in(user):
         return Notification.objects.none()
