@@ -5,6 +5,7 @@ from functools import partial
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_view
 
+from accounts.api.serializers import BriefUserSerializer
 from evidence import permissions
 from evidence.api.filters import (
     ActorFilterSet,
@@ -14,6 +15,8 @@ from evidence.api.filters import (
 )
 from evidence.api.serializers import (
     ActorSerializer,
+    BriefActorSerializer,
+    BriefEvidenceSerializer,
     EventSerializer,
     EvidenceSerializer,
     SourceSerializer,
@@ -21,6 +24,7 @@ from evidence.api.serializers import (
 from iqtrack.api.base import ModelViewSet
 from iqtrack.api.pagination import CursorPages
 from iqtrack.api.schema import crud_summaries
+from iqtrack.api.serializers import prefetch_brief
 from questions.visibility import (
     visible_actors,
     visible_events,
@@ -60,6 +64,8 @@ class ActorViewSet(ReferenceViewSet):
     ordering_fields = ["name", "kind", "created_at"]
 
     def get_prefetches(self):
+        if self.action == "list":
+            return [prefetch_brief("affiliated_with", BriefActorSerializer)]
         return ["affiliated_with"]
 
 
@@ -74,6 +80,11 @@ class EventViewSet(ReferenceViewSet):
 
     def get_prefetches(self):
         evidence = visible_evidence(self.request.user)
+        if self.action == "list":
+            return [
+                prefetch_brief("actors", BriefActorSerializer),
+                prefetch_brief("evidence", BriefEvidenceSerializer, evidence),
+            ]
         return ["actors", Prefetch("evidence", queryset=evidence)]
 
 
@@ -89,6 +100,11 @@ class EvidenceViewSet(ModelViewSet):
     ordering_fields = ["happened_on", "reported_on", "credibility", "created_at", "updated_at"]
 
     def get_prefetches(self):
+        if self.action == "list":
+            return [
+                prefetch_brief("actors", BriefActorSerializer),
+                prefetch_brief("recipients", BriefUserSerializer),
+            ]
         return ["actors", "recipients"]
 
     def perform_create(self, serializer):

@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -12,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api.serializers import BriefTeamSerializer, BriefUserSerializer
-from accounts.models import Team
 from evidence.api.serializers import BriefEvidenceSerializer
 from iqtrack.api.base import (
     BaseViewSet,
@@ -24,7 +22,7 @@ from iqtrack.api.base import (
 )
 from iqtrack.api.pagination import CursorPages, IdsFirstPagination
 from iqtrack.api.schema import crud_summaries
-from iqtrack.api.serializers import prefetch_listed
+from iqtrack.api.serializers import prefetch_brief
 from questions import permissions, workflow
 from questions.api import serializers as s
 from questions.api.filters import (
@@ -132,10 +130,8 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
         if self.action == "list":
             # Only what the list shows of them, as plain lists (prefetch_listed).
             return [
-                prefetch_listed(
-                    "recipients", get_user_model().objects.only(*BriefUserSerializer.columns())
-                ),
-                prefetch_listed("shared_with", Team.objects.only(*BriefTeamSerializer.columns())),
+                prefetch_brief("recipients", BriefUserSerializer),
+                prefetch_brief("shared_with", BriefTeamSerializer),
             ]
         return ["recipients", "shared_with"]
 
