@@ -39,11 +39,16 @@ class AnyOf(Lookup):
         placeholders = ", ".join(["%s"] * len(self.rhs))
         return f"{lhs} IN ({placeholders})", (*params, *self.rhs)
 
+    @staticmethod
+    def array(values: Iterable[int]) -> str:
+        """The parameter PostgreSQL reads as the array of `values` (integers)."""
+        return "{" + ",".join(map(str, map(index, values))) + "}"
+
     def as_postgresql(self, compiler, connection):
         if not self.rhs:
             raise EmptyResultSet
         lhs, params = self.process_lhs(compiler, connection)
-        array = "{" + ",".join(map(str, self.rhs)) + "}"
+        array = self.array(self.rhs)
         element = self.lhs.output_field.cast_db_type(connection)
         return f"{lhs} = ANY(%s::{element}[])", (*params, array)
 

@@ -46,6 +46,7 @@ from django.utils.html import escape
 from evidence.choices import RTL_LANGUAGES
 from evidence.models import Actor, Evidence, Source
 from evidence.search_sql import QUERY_CONFIGS
+from iqtrack.db import AnyOf
 from iqtrack.validation import MAX_QUERY_LENGTH
 from questions import visibility
 from questions.models import Question
@@ -114,6 +115,10 @@ _QUERY_STANDIN = "\ue002query\ue002"
 _STATEMENTS: dict[tuple, tuple[str, tuple] | None] = {}
 _STATEMENTS_KEPT = 2000
 _UNBUILT = object()
+# Step 3's SQL per kind and field (see _snippets_statement), with this standing for the ids.
+_IDS_STANDIN = -1  # never an id
+_IDS_PARAM = AnyOf.array([_IDS_STANDIN])  # as AnyOf passes it
+_SNIPPETS: dict[tuple[str, str], tuple[str, tuple, tuple[str, ...]]] = {}
 
 
 class _TsConfig(Func):
@@ -178,12 +183,50 @@ def _candidates_statement(kind: str, user) -> tuple[str, tuple] | None:
     return statement
 
 
+def _snippets_statement(kind: str, field: str) -> tuple[str, tuple, tuple[str, ...]]:
+    """Step 3's SQL for `kind`'s `field`, its parameters and the names of the columns it reads,
+    built once per process, the query text left as _QUERY_STANDIN and the ids as _IDS_STANDIN:
+    only what a hit shows and that field's headline, for the hits given by id.
+
+    It names no user (the ids are of hits already found among what the user may see), so one
+    statement serves everyone. Built afresh each time, its expressions cost a search more CPU to
+    compile than PostgreSQL spent headlining (bench/README.md, "Session 12")."""
+    kept = _SNIPPETS.get((kind, field))
+    if kept is not None:
+        return kept
+    spec = SPECS[kind]
+    # Original text is analysed in its own language; everything else is English.
+    config = _TsConfig(F(spec.language_field)) if field == "original_text" else "english"
+    headline = SearchHeadline(
+        Coalesce(F(field), Value("")),
+        _ParsedQuery(_QUERY_STANDIN),
+        config=config,
+        start_sel=_START,
+        stop_sel=_STOP,
+        **_HEADLINE_OPTIONS,
+    )
+    # Only what a hit shows: not the rest of the row, whose search vector is its largest
+    # column, nor the model's order (the hits are ranked here).
+    columns = tuple(
+        dict.fromkeys(c for c in ("pk", spec.title, *spec.fields, spec.language_field) if c)
+    )
+    rows = (
+        _MODELS[kind]
+        .objects.order_by()
+        .filter(AnyOf("pk", [_IDS_STANDIN]))
+        .annotate(_headline=headline)
+        .values_list(*columns, "_headline")
+    )
+    sql, params = rows.query.sql_with_params()
+    kept = _SNIPPETS[kind, field] = (sql, params, columns)
+    return kept
+
+
 def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
     spec = SPECS[kind]
     statement = _candidates_statement(kind, user)
     if not tsquery or statement is None:
         return []  # only stop words, or nothing of this kind the user may see
-    query = _ParsedQuery(tsquery)
     # 1. The newest matches the user may see, with their rank; 2. the best of them (here: they
     # are few); 3. only those read in full and headlined, by id.
     sql, params = statement
@@ -193,12 +236,8 @@ def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
     best = sorted(candidates, key=lambda row: (-row[1], row[0]))[:limit]
     if not best:
         return []
-    model = _MODELS[kind]
-    # Only what a hit shows: not the rest of the row, whose search vector is its largest
-    # column, nor the model's order (the hits are ranked here).
-    shown = model.objects.only(*{spec.title, *spec.fields, spec.language_field} - {""}).order_by()
     pending = [pk for pk, _rank in best]
-    rows: dict[int, object] = {}
+    rows: dict[int, dict[str, str]] = {}
     headlines: dict[tuple[int, str], str] = {}
     snippet_field: dict[int, str] = {}
     for field in spec.fields:
@@ -206,36 +245,29 @@ def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
         # at a time, each only for the hits still without one (usually all found in the first).
         if not pending:
             break
-        # Original text is analysed in its own language; everything else is English.
-        config = _TsConfig(F(spec.language_field)) if field == "original_text" else "english"
-        headline = SearchHeadline(
-            Coalesce(F(field), Value("")),
-            query,
-            config=config,
-            start_sel=_START,
-            stop_sel=_STOP,
-            **_HEADLINE_OPTIONS,
-        )
-        for row in shown.filter(pk__in=pending).annotate(_headline=headline):
-            rows.setdefault(row.pk, row)
-            headlines[row.pk, field] = row._headline
-            if _START in row._headline:
-                snippet_field[row.pk] = field
+        sql, params, columns = _snippets_statement(kind, field)
+        ids = AnyOf.array(pending)
+        values = [tsquery if p == _QUERY_STANDIN else ids if p == _IDS_PARAM else p for p in params]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            for *shown, headline in cursor.fetchall():
+                row = rows.setdefault(shown[0], dict(zip(columns, shown, strict=True)))
+                headlines[row["pk"], field] = headline
+                if _START in headline:
+                    snippet_field[row["pk"]] = field
         pending = [pk for pk in pending if pk not in snippet_field]
     hits = []
     for pk, rank in best:
         row = rows[pk]
         # No field with a match (the words were in no snippet field): the first non-empty one.
-        field = snippet_field.get(pk) or next(
-            (f for f in spec.fields if getattr(row, f)), spec.title
-        )
-        language = getattr(row, spec.language_field) if field == "original_text" else "en"
+        field = snippet_field.get(pk) or next((f for f in spec.fields if row[f]), spec.title)
+        language = row[spec.language_field] if field == "original_text" else "en"
         hits.append(
             Hit(
                 kind=kind,
                 id=pk,
-                title=getattr(row, spec.title),
-                snippet=_mark(headlines.get((pk, field)) or getattr(row, field)),
+                title=row[spec.title],
+                snippet=_mark(headlines.get((pk, field)) or row[field]),
                 rank=float(rank),
                 language=language,
             )

@@ -185,8 +185,39 @@ def test_snippets_are_made_only_for_the_hits_returned(analyst, team):
     assert [h.id for h in hits] == [items[4].id, items[3].id]
     headlined = [sql for sql in _statements(captured) if "ts_headline" in sql]
     assert len(headlined) == 1
-    ids = {int(i) for i in re.search(r'"id" IN \(([\d, ]+)\)', headlined[0]).group(1).split(",")}
+    # The ids as one array (iqtrack.db.AnyOf), so that the statement is the same for any hits.
+    ids = {int(i) for i in re.search(r'"id" = ANY\(\'\{([\d,]+)\}\'', headlined[0])[1].split(",")}
     assert ids == {items[4].id, items[3].id}
+
+
+def test_the_snippets_statement_is_built_once_for_everyone(analyst, reviewer, team, monkeypatch):
+    # Step 3 names no user, only hits already found among what the user may see: one statement
+    # per kind and field serves every search, whatever its words, hits or reader.
+    for n in range(3):
+        factories.EvidenceFactory(
+            summary=f"Report {n}",
+            original_language=Language.EN,
+            original_text=f"negotiations and talks {n}",
+            tlp=Tlp.GREEN,
+            owner_team=team,
+        )
+    kept: dict = {}
+    monkeypatch.setattr(questions.search, "_SNIPPETS", kept)
+    built = []
+    headline = questions.search.SearchHeadline
+    monkeypatch.setattr(
+        questions.search,
+        "SearchHeadline",
+        lambda *args, **kwargs: built.append(kwargs["config"]) or headline(*args, **kwargs),
+    )
+
+    first = search(analyst, "negotiations", kinds=["evidence"])
+    again = search(reviewer, "talks", kinds=["evidence"], limit=1)
+
+    assert len(first) == 3 and len(again) == 1
+    assert list(kept) == [("evidence", "original_text")]
+    assert len(built) == 1
+    assert all("<mark>" in hit.snippet for hit in first + again)
 
 
 def _full_ranking(q: str) -> list[tuple[int, float]]:
