@@ -30,6 +30,7 @@ Grants, then the markings' restrictions on top (TLP 2.0, docs/markings.md):
 from __future__ import annotations
 
 import functools
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import TypeVar
@@ -350,6 +351,7 @@ _Built = TypeVar("_Built", bound=Callable[..., QuerySet])
 # recently used dropped first: every list a few dozen people open in a day, a few MB.
 _KEPT: OrderedDict[tuple, QuerySet] = OrderedDict()
 KEPT_MAX = 512
+_KEPT_LOCK = threading.Lock()
 
 
 def _kept_per_user(build: _Built) -> _Built:
@@ -379,13 +381,16 @@ def _kept_per_user(build: _Built) -> _Built:
             bool(getattr(user, "is_superuser", False)),
             tuple(sorted(flags.items())),
         )
-        queryset = _KEPT.get(key)
+        with _KEPT_LOCK:  # a threaded server (runserver, a gthread worker) shares the store
+            queryset = _KEPT.get(key)
+            if queryset is not None:
+                _KEPT.move_to_end(key)
         if queryset is None:
-            queryset = _KEPT[key] = build(user, **flags)
-            if len(_KEPT) > KEPT_MAX:
-                _KEPT.popitem(last=False)
-        else:
-            _KEPT.move_to_end(key)
+            queryset = build(user, **flags)
+            with _KEPT_LOCK:
+                _KEPT[key] = queryset
+                while len(_KEPT) > KEPT_MAX:
+                    _KEPT.popitem(last=False)
         return queryset.all()
 
     return kept  # type: ignore[return-value]
