@@ -36,6 +36,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import reduce
 from operator import or_
+from typing import Any
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.db import connection
@@ -237,7 +238,7 @@ def _postgres_hits(kind: str, user, tsquery: str, limit: int) -> list[Hit]:
     if not best:
         return []
     pending = [pk for pk, _rank in best]
-    rows: dict[int, dict[str, str]] = {}
+    rows: dict[int, dict[str, Any]] = {}
     headlines: dict[tuple[int, str], str] = {}
     snippet_field: dict[int, str] = {}
     for field in spec.fields:

@@ -348,7 +348,7 @@ def _question_visible_each(user, question_id: str) -> Q:
 _Built = TypeVar("_Built", bound=Callable[..., QuerySet])
 # Querysets built by the functions below, kept per process: see _kept_per_user. About 30 KB
 # each (measured with tracemalloc on the benchmark's data), so at most this many, the least
-# recently used dropped first: every list a few dozen people open in a day, a few MB.
+# recently used dropped first: about 15 MB at most, for the lists of a few dozen people.
 _KEPT: OrderedDict[tuple, QuerySet] = OrderedDict()
 KEPT_MAX = 512
 _KEPT_LOCK = threading.Lock()

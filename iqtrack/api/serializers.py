@@ -226,7 +226,9 @@ def prefetch_listed(relation: str, queryset: QuerySet | None = None) -> Prefetch
     return Prefetch(relation, queryset=queryset, to_attr=listed(relation))
 
 
-def prefetch_brief(relation: str, brief: type[BriefSerializer], rows: QuerySet | None = None):
+def prefetch_brief(
+    relation: str, brief: type[BriefSerializer], rows: QuerySet | None = None
+) -> Prefetch:
     """prefetch_listed of a relation that a list shows in its brief form: only the columns
     `brief` reads, of `rows` (default: every row of its model)."""
     rows = brief.Meta.model.objects.all() if rows is None else rows

@@ -128,7 +128,7 @@ class QuestionViewSet(CreateMixin, UpdateMixin, ReadMixin, BaseViewSet):
 
     def get_prefetches(self):
         if self.action == "list":
-            # Only what the list shows of them, as plain lists (prefetch_listed).
+            # Only what the list shows of them, as plain lists (prefetch_brief).
             return [
                 prefetch_brief("recipients", BriefUserSerializer),
                 prefetch_brief("shared_with", BriefTeamSerializer),
