@@ -7,7 +7,19 @@ from operator import index
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import F, Lookup
+from django.db.models import (
+    BooleanField,
+    Expression,
+    F,
+    ForeignObject,
+    IntegerField,
+    Lookup,
+    QuerySet,
+)
+from django.db.models.expressions import Col
+from django.db.models.fields.related_lookups import RelatedIn
+from django.db.models.lookups import In
+from django.db.models.sql.where import WhereNode
 
 
 class AnyOf(Lookup):
@@ -47,10 +59,58 @@ class AnyOf(Lookup):
     def as_postgresql(self, compiler, connection):
         if not self.rhs:
             raise EmptyResultSet
-        lhs, params = self.process_lhs(compiler, connection)
-        array = self.array(self.rhs)
         element = self.lhs.output_field.cast_db_type(connection)
-        return f"{lhs} = ANY(%s::{element}[])", (*params, array)
+        return _equals_any(self, compiler, connection, self.rhs, element)
+
+
+def _equals_any(
+    lookup: Lookup, compiler, connection, values: Iterable[int], element: str
+) -> tuple[str, tuple]:
+    """`lhs = ANY(%s::element[])`, the values as one parameter (AnyOf)."""
+    lhs, params = lookup.process_lhs(compiler, connection)
+    return f"{lhs} = ANY(%s::{element}[])", (*params, AnyOf.array(values))
+
+
+_INTEGER_TYPES = frozenset({"smallint", "integer", "bigint"})
+
+
+class _ArrayIn:
+    """Django's own `__in` with a list of integers — ids read by an earlier query, and the ids
+    of a page that prefetch_related reads the rows of — sent on PostgreSQL as AnyOf is: one
+    array parameter rather than a placeholder per value, whose text psycopg parses once and
+    which reads as the same prepared statement whatever the ids. PostgreSQL plans `IN (1, 2)`
+    as `= ANY('{1,2}')` itself, so the plan is the one it was. Anything else (a subquery,
+    expressions, other types) goes as Django writes it."""
+
+    def as_postgresql(self, compiler, connection):
+        if not (self.rhs_is_direct_value() and isinstance(self.lhs, Col)):
+            return self.as_sql(compiler, connection)
+        # The column's own field (a reverse relation's output_field is the relation, not a
+        # column), and integers exactly: not bools, not choices' members, not expressions.
+        element = self.lhs.target.cast_db_type(connection)
+        if element not in _INTEGER_TYPES or not all(
+            type(value) is int or value is None for value in self.rhs
+        ):
+            return self.as_sql(compiler, connection)
+        values = [value for value in dict.fromkeys(self.rhs) if value is not None]
+        if not values:
+            raise EmptyResultSet  # as Django's: NULL equals nothing
+        return _equals_any(self, compiler, connection, values, element)
+
+
+class IntegerIn(_ArrayIn, In):
+    pass
+
+
+class RelatedIntegerIn(_ArrayIn, RelatedIn):
+    pass
+
+
+def register_lookups() -> None:
+    """IntegerIn and RelatedIntegerIn as the `in` of integer fields and relations (the apps'
+    ready())."""
+    IntegerField.register_lookup(IntegerIn)
+    ForeignObject.register_lookup(RelatedIntegerIn)
 
 
 def server_bound_cursor():
@@ -73,3 +133,61 @@ def server_bound_cursor():
     if connection.queries_logged:
         return connection.make_debug_cursor(raw), "%b"
     return connection.make_cursor(raw), "%b"
+
+
+class CompiledOnce(Expression):
+    """A queryset's conditions (its WHERE) compiled to SQL once and that SQL reused, for a
+    queryset kept and copied for many requests (questions.visibility._kept_per_user).
+
+    A copy of a queryset shares its conditions' leaves (WhereNode.clone copies only the tree's
+    nodes), so every copy of the kept queryset holds this same object and the SQL compiled for
+    the first request serves the next. Anything that changes the conditions goes through a new
+    object — relabelled when the queryset becomes a subquery, resolved into another query —
+    which compiles afresh (set_source_expressions forgets the SQL). Keyed by the connection and
+    the compiler's class: a SELECT's text may not serve an UPDATE."""
+
+    conditional = True
+
+    def __init__(self, where: WhereNode) -> None:
+        super().__init__(output_field=BooleanField())
+        self.where = where
+        self._sql: dict[tuple, tuple[str, tuple]] = {}
+        self._relabeled: dict[tuple, CompiledOnce] = {}
+
+    def get_source_expressions(self) -> list:
+        return [self.where]
+
+    def set_source_expressions(self, exprs) -> None:
+        (self.where,) = exprs
+        self._sql, self._relabeled = {}, {}
+
+    def copy(self) -> CompiledOnce:
+        copy = super().copy()
+        copy._sql, copy._relabeled = {}, {}
+        return copy
+
+    def relabeled_clone(self, change_map):
+        # A kept queryset used as a subquery (`question__in=visible_questions(user)`) is
+        # relabelled on every use, by the same map where the same code uses it.
+        key = tuple(sorted(change_map.items()))
+        found = self._relabeled.get(key)
+        if found is None:
+            found = CompiledOnce(self.where.relabeled_clone(change_map))
+            if len(self._relabeled) < 32:
+                self._relabeled[key] = found
+        return found
+
+    def as_sql(self, compiler, connection):
+        key = (connection.alias, type(compiler))
+        found = self._sql.get(key)
+        if found is None:
+            sql, params = compiler.compile(self.where)
+            found = self._sql[key] = (sql, tuple(params))
+        return found
+
+
+def compile_conditions_once(queryset: QuerySet) -> None:
+    """`queryset`'s conditions compiled once for it and all its copies (CompiledOnce)."""
+    query = queryset.query
+    if query.where.children and not query.is_empty():
+        query.where = WhereNode([CompiledOnce(query.where)])

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class QuestionsConfig(AppConfig):
     name = "questions"
     verbose_name = "Questions and assessments"
+
+    def ready(self) -> None:
+        from iqtrack.db import register_lookups
+
+        register_lookups()

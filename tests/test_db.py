@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+from accounts.models import Team
 from evidence.models import Evidence
-from iqtrack.db import AnyOf
+from iqtrack.db import AnyOf, compile_conditions_once
+from questions.models import Question
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -42,3 +44,66 @@ def test_the_values_are_one_parameter_on_postgresql_and_a_plain_in_list_elsewher
 def test_any_of_takes_integers_only():
     with pytest.raises(TypeError):
         AnyOf("pk", ["1); DROP TABLE evidence_evidence; --"])
+
+
+# Django's own `__in` with integers (iqtrack.db.IntegerIn, RelatedIntegerIn).
+
+
+def _sql(queryset) -> tuple[str, tuple]:
+    return queryset.query.sql_with_params()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's form")
+def test_in_with_integers_is_one_array_on_postgresql_for_keys_relations_and_reverse_ones():
+    team = factories.TeamFactory()
+    first, second = factories.EvidenceFactory(owner_team=team), factories.EvidenceFactory()
+    ids = [first.pk, second.pk, first.pk, None]
+
+    by_key = Evidence.objects.filter(pk__in=ids)
+    by_relation = Evidence.objects.filter(owner_team__in=[team.pk])
+    by_reverse = Team.objects.filter(evidence__in=[first.pk, second.pk])
+    for queryset in (by_key, by_relation, by_reverse):
+        sql, _params = _sql(queryset)
+        assert "= ANY(%s::bigint[])" in sql and " IN (" not in sql
+
+    assert _sql(by_key)[1][-1] == f"{{{first.pk},{second.pk}}}"  # once each, NULL left out
+    assert set(by_key) == {first, second}
+    assert list(by_relation) == [first]
+    assert list(by_reverse) == [team]
+    assert set(Evidence.objects.exclude(pk__in=ids)) == set()
+
+
+def test_in_keeps_djangos_meaning_where_the_form_differs(django_assert_num_queries):
+    item = factories.EvidenceFactory(tlp="green")
+    with django_assert_num_queries(0):  # nothing to match: no query, as Django's
+        assert list(Evidence.objects.filter(pk__in=[])) == []
+        assert list(Evidence.objects.filter(pk__in=[None])) == []
+    assert list(Evidence.objects.exclude(pk__in=[None, item.pk + 1])) == [item]
+
+    # Not integers, or not a list: written as Django writes them.
+    assert " IN (%s)" in _sql(Evidence.objects.filter(tlp__in=["green"]))[0]
+    subquery = Evidence.objects.filter(pk__in=Evidence.objects.values("pk"))
+    assert " IN (SELECT" in _sql(subquery)[0]
+    assert list(subquery) == [item]
+
+
+def test_conditions_compiled_once_are_relabelled_and_compiled_apart_for_each_map():
+    """A kept queryset becomes a subquery under new aliases (U0 as a subquery, V0 inside one, T5
+    when or-ed with another): each map keeps its own relabelled conditions and their SQL."""
+    queryset = Question.objects.filter(title="Kept")
+    compile_conditions_once(queryset)
+    (kept,) = queryset.query.where.children
+    compiler = queryset.query.get_compiler(using="default")
+
+    def compiled(node) -> str:
+        return compiler.compile(node)[0]
+
+    as_written = compiled(kept)
+    under_u = kept.relabeled_clone({"questions_question": "U0"})
+    under_v = kept.relabeled_clone({"questions_question": "V0"})
+    assert kept.relabeled_clone({"questions_question": "U0"}) is under_u
+    assert (compiled(under_u), compiled(under_v)) == (
+        as_written.replace('"questions_question"', '"U0"'),
+        as_written.replace('"questions_question"', '"V0"'),
+    )
+    assert compiled(kept) == as_written  # the original's own SQL untouched

@@ -10,9 +10,11 @@ deactivated) gets the form built for that standing.
 from __future__ import annotations
 
 from collections import OrderedDict
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db.models.sql.where import WhereNode
 
 from evidence.choices import Tlp
 from questions import visibility
@@ -124,3 +126,79 @@ def test_only_so_many_are_kept_and_the_least_recently_used_goes_first(kept, monk
     visibility.visible_questions(third)
 
     assert [key[1] for key in kept] == [first.pk, third.pk]
+
+
+# Their conditions are compiled to SQL once (iqtrack.db.CompiledOnce).
+
+
+def _compiled_conditions(queryset) -> tuple[str, int]:
+    """The queryset's SQL, and how many groups of conditions were compiled to make it."""
+    with mock.patch.object(WhereNode, "as_sql", autospec=True, side_effect=WhereNode.as_sql) as spy:
+        sql = str(queryset.query)
+    return sql, spy.call_count
+
+
+def test_a_kept_querysets_conditions_are_compiled_for_the_first_caller_only(kept):
+    person = UserFactory()
+    first_sql, first_count = _compiled_conditions(visibility.visible_questions(person))
+    again_sql, again_count = _compiled_conditions(visibility.visible_questions(person))
+
+    assert again_sql == first_sql
+    assert first_count > 2
+    assert again_count == 1  # the copy's own node, around the compiled conditions
+    # A caller's narrowing is compiled as ever, beside them.
+    narrowed, _count = _compiled_conditions(visibility.visible_questions(person).filter(pk=7))
+    conditions = first_sql.split(" WHERE ", 1)[1].split(" ORDER BY")[0]
+    assert conditions in narrowed and '"questions_question"."id" = 7' in narrowed
+
+
+def test_compiled_conditions_answer_as_built_ones_in_every_query_that_uses_them(kept):
+    """As a subquery the conditions are relabelled (U0, U1 …) for the query around them; each
+    relabelling keeps its own SQL, and a grant given afterwards still counts."""
+    person, team, elsewhere = UserFactory(), TeamFactory(), TeamFactory()
+    team.members.add(person)
+    mine = QuestionFactory(team=team, tlp=Tlp.AMBER)
+    theirs = QuestionFactory(team=elsewhere, tlp=Tlp.AMBER)
+    children = {
+        q.pk: QuestionFactory(team=team, parent=q, tlp=Tlp.CLEAR).pk for q in (mine, theirs)
+    }
+    item = EvidenceFactory(owner_team=team, tlp=Tlp.CLEAR)
+    on_theirs = EvidenceLink.objects.create(question=theirs, evidence=item)
+    # Visible sub-questions under a visible and a hidden key question.
+    for child in children.values():
+        EvidenceLink.objects.create(question_id=child, evidence=item)
+
+    def uses(visible):
+        return (
+            _ids(Question.objects.filter(parent__in=visible)),
+            _ids(EvidenceLink.objects.filter(question__in=visible)),
+            _ids(Question.objects.filter(parent__in=visible).filter(pk__in=visible)),
+            # A subquery inside a subquery: relabelled again (V0 …).
+            _ids(
+                EvidenceLink.objects.filter(
+                    question__in=Question.objects.filter(parent__in=visible)
+                )
+            ),
+        )
+
+    built = visibility.visible_questions.__wrapped__  # not kept, not compiled once
+    for _ in range(2):  # the second time from the kept SQL
+        assert uses(visibility.visible_questions(person)) == uses(built(person))
+    first, _, _, nested = uses(visibility.visible_questions(person))
+    assert first == {children[mine.pk]}
+    assert nested == {EvidenceLink.objects.get(question=children[mine.pk]).pk}
+
+    elsewhere.members.add(person)
+    assert uses(visibility.visible_questions(person)) == uses(built(person))
+    assert on_theirs.pk in uses(visibility.visible_questions(person))[1]
+
+
+def test_a_write_through_a_kept_queryset_touches_only_what_the_user_may_see(kept):
+    person, team = UserFactory(), TeamFactory()
+    team.members.add(person)
+    mine, theirs = QuestionFactory(team=team), QuestionFactory(tlp=Tlp.AMBER)
+    list(visibility.visible_questions(person))  # compiled for a read first
+
+    assert visibility.visible_questions(person).update(title="Renamed") == 1
+    mine.refresh_from_db(), theirs.refresh_from_db()
+    assert (mine.title, theirs.title != "Renamed") == ("Renamed", True)
