@@ -27,6 +27,16 @@ from questions.visibility import (
     visible_teams,
 )
 
+# Columns the evidence list page does not show.
+LIST_UNREAD = (
+    "original_text",
+    "translation",
+    "notes",
+    "search_vector",
+    "source__description",
+    "source__search_vector",
+)
+
 
 def _evidence(user):
     return visible_evidence(user).select_related("source", "owner_team")
@@ -38,8 +48,12 @@ def _evidence(user):
 def evidence_list(request: HttpRequest) -> HttpResponse:
     # Checked item by item as the list is read in date order, stopping after a page
     # (visible_evidence_of), not by building the set of every item the user may see.
-    items = visible_evidence_of(request.user, Evidence.objects.all()).select_related(
-        "source", "owner_team"
+    # Only what a row shows (evidence_ui.evidence_rows): not the item's long texts, nor its
+    # team, which the rows do not name.
+    items = (
+        visible_evidence_of(request.user, Evidence.objects.all())
+        .select_related("source")
+        .defer(*LIST_UNREAD)
     )
     query = clean_query(request.GET.get("q", ""))
     if query:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.template import engines
 from django.urls import reverse
 
-from evidence.choices import Tlp
+from evidence.choices import Corroboration, DatePrecision, Tlp
 from iqtrack.paging import PER_PAGE
 from tests import factories
 
@@ -60,3 +61,42 @@ def test_the_evidence_list_shows_no_item_the_user_may_not_see(client, analyst, o
 
     assert "Shared widely" in html and "Kept in the team" not in html
     assert 'class="page-links"' not in html
+
+
+# The former loop of templates/evidence/list.html, which evidence_ui.evidence_rows replaced.
+FORMER_EVIDENCE_ROWS = """{% load iqtrack_ui %}
+  {% for e in items %}
+    <tr>
+      <td><a href="{% url 'evidence:detail' e.pk %}">{{ e.summary|truncatechars:140 }}</a>
+        <div class="meta"><span class="badge corroboration corroboration-{{ e.corroboration }}">{{ e.get_corroboration_display }}</span> {{ e.get_original_language_display }}</div></td>
+      <td>{% grading_badge e %}</td>
+      <td>{% tlp_badge e.tlp %}</td>
+      <td>{{ e.happened_display|default:"—" }}</td>
+      <td>{{ e.source.name }}</td>
+    </tr>
+  {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_evidence_rows_are_the_former_templates():
+    hostile = '<script>alert("x")</script> & “quotes”'
+    source = factories.SourceFactory(name=hostile)
+    items = [
+        factories.EvidenceFactory(
+            summary="Long " * 40 + hostile,
+            source=source,
+            corroboration=Corroboration.SINGLE_SOURCE,
+            original_language="ru",
+            happened_on=dt.date(2023, 9, 23),
+            happened_precision=DatePrecision.APPROXIMATE,
+            tlp=Tlp.AMBER_STRICT,
+            owner_team=factories.TeamFactory(),
+        ),
+        factories.EvidenceFactory(summary=hostile, original_language="", tlp=Tlp.CLEAR),
+        # Combining marks in the first 140 characters: the filter's own count.
+        factories.EvidenceFactory(summary="e\u0301" * 150, original_language="fa"),
+    ]
+    former = engines["django"].from_string(FORMER_EVIDENCE_ROWS).render({"items": items})
+    now = engines["django"].from_string("{% load evidence_ui %}\n  {% evidence_rows items %}\n")
+    assert now.render({"items": items}) == former
+    assert "<script>" not in former
