@@ -34,19 +34,29 @@ from functools import wraps
 import psycopg
 
 _reusing: ContextVar[bool] = ContextVar("iqtrack_reused_plans", default=False)
+_generic: ContextVar[bool] = ContextVar("iqtrack_generic_plans", default=False)
 
 
 @contextmanager
-def reused_plans(when: bool = True) -> Iterator[None]:
+def reused_plans(when: bool = True, *, generic: bool | None = None) -> Iterator[None]:
     """Send the queries made inside as prepared statements (this module's docstring says when).
-    `when` False changes nothing: the queries go as they would have outside."""
+    `when` False changes nothing: the queries go as they would have outside.
+
+    `generic`: run them on their generic plan from the first run on (`plan_cache_mode`
+    force_generic_plan), for a read whose custom plans PostgreSQL keeps choosing although the
+    generic one runs faster: it then plans on every run. Measured view by view, as a generic
+    plan can also be far worse (the API's reviews took five times as long on theirs). None:
+    as the enclosing block says (a view's reads of the token or session inside it)."""
     if not when:
         yield
         return
     token = _reusing.set(True)
+    generic_token = _generic.set(generic) if generic is not None else None
     try:
         yield
     finally:
+        if generic_token is not None:
+            _generic.reset(generic_token)
         _reusing.reset(token)
 
 
@@ -122,11 +132,34 @@ class _Prepared(psycopg.Cursor):
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         connection = self.connection
+        _plan_mode(connection, GENERIC if _generic.get() else AUTO)
         connection.prepare_threshold = ONLY_ON_REQUEST
         try:
             return super().execute(query, params, prepare=prepare is not False, binary=binary)
         finally:
             connection.prepare_threshold = None
+
+
+AUTO, GENERIC = "auto", "force_generic_plan"
+
+
+def _plan_mode(connection: psycopg.Connection, mode: str) -> None:
+    """`plan_cache_mode` as `mode` for the prepared statement about to run. It counts only for
+    prepared statements, so it is changed only before one, and only when it differs from what
+    this connection was last set to: a worker going from one kind of read to another, not
+    every query. Not inside a transaction, whose rollback would undo it unseen (the statement
+    then runs in the mode the connection has, which changes its speed, never its answer)."""
+    if getattr(connection, "_iqtrack_plan_mode", AUTO) == mode:
+        return
+    # Django's atomic() turns autocommit off and psycopg opens the transaction at the next
+    # statement, so an idle connection is not enough.
+    if not connection.autocommit or (
+        connection.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+    ):
+        return
+    with psycopg.Cursor(connection) as setting:  # not the connection's factory: this class
+        setting.execute(f"SET plan_cache_mode = {mode}", prepare=False)
+    connection._iqtrack_plan_mode = mode  # type: ignore[attr-defined]
 
 
 def cursor(connection, *args, **kwargs) -> psycopg.Cursor:

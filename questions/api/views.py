@@ -244,6 +244,7 @@ class EvidenceLinkViewSet(QuestionPartViewSet):
     """Evidence bearing on a question, with why it matters."""
 
     visible = staticmethod(partial(visible_evidence_links, item_by_item=True))  # by cursor
+    generic_plans = True  # a list's page: bench/README.md, Session 13
     serializer_class = s.EvidenceLinkSerializer
     filterset_class = EvidenceLinkFilterSet
     select_related = ("question__team", "evidence", "linked_by")
@@ -265,6 +266,7 @@ class HypothesisRatingViewSet(QuestionPartViewSet):
     """ACH cells: how consistent one evidence item is with one hypothesis."""
 
     visible = staticmethod(visible_hypothesis_ratings)
+    generic_plans = True  # a list's page: bench/README.md, Session 13
     serializer_class = s.HypothesisRatingSerializer
     filterset_class = HypothesisRatingFilterSet
     select_related = ("hypothesis__question__team", "evidence", "rated_by")
@@ -308,6 +310,7 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
     pagination_class = CursorPages
 
     visible = staticmethod(visible_assessments)
+    generic_plans = True  # a list's page: bench/README.md, Session 13
     serializer_class = s.AssessmentSerializer
     filterset_class = AssessmentFilterSet
     select_related = ("question", "author", "hypothesis")
@@ -403,6 +406,7 @@ class TransitionViewSet(ReadOnlyViewSet):
     pagination_class = CursorPages
 
     visible = staticmethod(partial(visible_transitions, item_by_item=True))  # by cursor
+    generic_plans = True  # a list's page: bench/README.md, Session 13
     serializer_class = s.TransitionSerializer
     filterset_class = TransitionFilterSet
     select_related = ("question", "actor")
