@@ -11,6 +11,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F
+from django.template import engines
 from django.test.utils import CaptureQueriesContext
 
 import questions.search
@@ -316,3 +317,31 @@ def test_a_user_made_superuser_sees_everything_at_once(outsider, case):
 
 def test_a_signed_out_user_finds_nothing(case):
     assert search(AnonymousUser(), "cooperation") == []
+
+
+# The former loop of templates/questions/search.html, which search_ui.search_hits replaced.
+FORMER_HITS = """{% load iqtrack_ui %}
+        {% for item in group.hits %}
+          <li><a href="{{ item.url }}">{{ item.hit.title|truncatechars:160 }}</a>
+            {# Hit.snippet is built by questions.search: the text is escaped first, then only the #}
+            {# <mark> tags around matches are added, so |safe here renders those marks and nothing else. #}
+            <div class="snippet"{% if item.hit.language|lang_attr %} lang="{{ item.hit.language|lang_attr }}"{% endif %}{% if item.hit.rtl %} dir="rtl"{% endif %}>{{ item.hit.snippet|safe }}</div></li>
+        {% endfor %}
+"""  # noqa: E501
+
+
+def test_the_search_page_hits_are_the_former_templates():
+    hostile = '<script>alert("x")</script> & “quotes”'
+    hits = [
+        questions.search.Hit("evidence", 1, "Long " * 40 + hostile, "a <mark>b</mark>", 1.0, "ar"),
+        questions.search.Hit("question", 2, hostile, "<mark>x</mark> &amp; y", 0.5, ""),
+        questions.search.Hit("evidence", 3, "e\u0301" * 170, "z", 0.2, "other"),
+        questions.search.Hit("evidence", 4, "Short", "z", 0.1, "ru"),
+    ]
+    group = {"hits": [{"hit": hit, "url": f"/x/{hit.id}/?a=1&b={hostile}"} for hit in hits]}
+    former = engines["django"].from_string(FORMER_HITS).render({"group": group})
+    now = engines["django"].from_string(
+        "{% load search_ui %}\n        {% search_hits group.hits %}\n"
+    )
+    assert now.render({"group": group}) == former
+    assert "<script>" not in former and 'lang="ar" dir="rtl"' in former
