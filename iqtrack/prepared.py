@@ -12,7 +12,8 @@ values), and sent as a named prepared statement, which psycopg keeps per connect
 `prepared_max` most recent) and runs again by name when the same text comes back. PostgreSQL
 plans it for the values given for its first five runs, and after that keeps one generic plan
 when that plan is estimated to cost no more than those did (`plan_cache_mode` "auto"): no
-planning at all from then on.
+planning at all from then on. Where its estimate keeps it planning although the generic plan
+runs as fast, a block asks for the generic plan from the first run (`generic`, below).
 
 Opt-in, view by view, not for every query: a generic plan cannot see the values, and where they
 decide the plan it is worse. Prepared everywhere, the search API took nearly twice as long and
