@@ -135,6 +135,10 @@ def server_bound_cursor():
     return connection.make_cursor(raw), "%b"
 
 
+# Relabelled forms kept per CompiledOnce (see relabeled_clone).
+RELABELLINGS_KEPT = 8
+
+
 class CompiledOnce(Expression):
     """A queryset's conditions (its WHERE) compiled to SQL once and that SQL reused, for a
     queryset kept and copied for many requests (questions.visibility._kept_per_user).
@@ -168,12 +172,14 @@ class CompiledOnce(Expression):
 
     def relabeled_clone(self, change_map):
         # A kept queryset used as a subquery (`question__in=visible_questions(user)`) is
-        # relabelled on every use, by the same map where the same code uses it.
+        # relabelled on every use, by the same map where the same code uses it: its own aliases
+        # to the next prefix (U0 as a subquery, V0 in a subquery's subquery), so a few maps at
+        # most. Bounded all the same, as each keeps a copy of the conditions.
         key = tuple(sorted(change_map.items()))
         found = self._relabeled.get(key)
         if found is None:
             found = CompiledOnce(self.where.relabeled_clone(change_map))
-            if len(self._relabeled) < 32:
+            if len(self._relabeled) < RELABELLINGS_KEPT:
                 self._relabeled[key] = found
         return found
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
+import iqtrack.db
 from accounts.models import Team
 from evidence.models import Evidence
 from iqtrack.db import AnyOf, compile_conditions_once
@@ -107,3 +108,15 @@ def test_conditions_compiled_once_are_relabelled_and_compiled_apart_for_each_map
         as_written.replace('"questions_question"', '"V0"'),
     )
     assert compiled(kept) == as_written  # the original's own SQL untouched
+
+
+def test_only_so_many_relabellings_are_kept_and_the_others_still_compile_right(monkeypatch):
+    monkeypatch.setattr(iqtrack.db, "RELABELLINGS_KEPT", 2)
+    queryset = Question.objects.filter(title="Kept")
+    compile_conditions_once(queryset)
+    (kept,) = queryset.query.where.children
+    compiler = queryset.query.get_compiler(using="default")
+    for prefix in "UVWX":
+        relabelled = kept.relabeled_clone({"questions_question": f"{prefix}0"})
+        assert f'"{prefix}0"."title"' in compiler.compile(relabelled)[0]
+    assert len(kept._relabeled) == 2
