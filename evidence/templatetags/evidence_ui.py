@@ -4,7 +4,7 @@ Through the template engine — a `url` tag, a `truncatechars`, two choice label
 tags per row — the template cost about half of the page's CPU for a page of 50. Here a row is
 one format string filled with values escaped once each; the route is reversed once per page and
 each badge drawn once per distinct value (questions.ach_markup). The markup is what the former
-loop wrote, character for character (tests/test_pages.py:
+loop wrote, character for character (tests/test_paging.py:
 test_the_evidence_rows_are_the_former_templates).
 """
 
