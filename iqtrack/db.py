@@ -27,13 +27,15 @@ class AnyOf(Lookup):
     earlier query), as a filter: `Evidence.objects.filter(AnyOf("pk", ids))`.
 
     On PostgreSQL it is `field = ANY(%s::bigint[])` (the field's type) with the ids as one
-    parameter, the array's text. Django's `field__in=[...]` writes one placeholder per value, and
-    psycopg keeps a query's parsed form (its placeholders turned into PostgreSQL's) only for
-    queries of at most 50 parameters: a list of 300 ids made it parse the query again with Python
-    regular expressions on every request, and Django prepare each value on its own (20 × 300 ACH
-    matrix, bench/RESULTS.md). One parameter also keeps the query's text the same however many
-    ids it carries, so one prepared statement serves them all (iqtrack/prepared.py). The text,
-    not a list: psycopg writes a list's items one by one in Python.
+    parameter, the array's text. Django's `field__in=[...]` with integers takes the same form
+    since IntegerIn (below); AnyOf also refuses anything but integers as it is built. Django's
+    own form writes one placeholder per value, and psycopg keeps a query's parsed form (its
+    placeholders turned into PostgreSQL's) only for queries of at most 50 parameters: a list of
+    300 ids made it parse the query again with Python regular expressions on every request, and
+    Django prepare each value on its own (20 × 300 ACH matrix, bench/RESULTS.md). One parameter
+    also keeps the query's text the same however many ids it carries, so one prepared statement
+    serves them all (iqtrack/prepared.py). The text, not a list: psycopg writes a list's items
+    one by one in Python.
     Elsewhere (SQLite) it is the plain IN list. No value: no row, as with `__in=[]`.
     """
 
