@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from operator import index
 
@@ -113,6 +114,64 @@ def register_lookups() -> None:
     ready())."""
     IntegerField.register_lookup(IntegerIn)
     ForeignObject.register_lookup(RelatedIntegerIn)
+
+
+def _c_timestamptz_loader() -> type | None:
+    """psycopg's own timestamptz loader in C (psycopg[binary]), or None without it."""
+    try:
+        from psycopg import _cmodule
+    except ImportError:  # psycopg 2, or a psycopg without its C part
+        return None
+    module = getattr(_cmodule, "_psycopg", None)
+    return getattr(module, "TimestamptzLoader", None)
+
+
+def _utc_timestamptz_loader() -> type | None:
+    """A timestamptz loader that parses in C, for connections whose zone is UTC.
+
+    Django registers a loader of its own (psycopg_any.BaseTzLoader) that subclasses psycopg's
+    Python one, so psycopg never swaps in its C form: every date-time read cost a regular
+    expression and three datetime calls in Python, 3–4 µs, most of the time a page of 100
+    timeline entries (400 date-times) spent reading its rows. Django's loader parses the value,
+    converts it to the session's zone, then labels it with the connection's zone; on a
+    connection whose session zone and Django zone are both UTC (USE_TZ, Django's own set-up),
+    psycopg's C loader gives the same value with the same tzinfo (datetime.timezone.utc).
+    `timezone` is what Django's create_cursor compares before putting its loader back on a
+    cursor. The C class cannot be subclassed, so it is held and called.
+    """
+    parser = _c_timestamptz_loader()
+    if parser is None:
+        return None
+    from psycopg.adapt import Loader
+
+    class UtcTimestamptzLoader(Loader):
+        timezone = datetime.UTC
+
+        def __init__(self, oid: int, context=None) -> None:
+            super().__init__(oid, context)
+            self._parse = parser(oid, context).load
+
+        def load(self, data):
+            return self._parse(data)
+
+    return UtcTimestamptzLoader
+
+
+UTC_TIMESTAMPTZ_LOADER = _utc_timestamptz_loader()
+
+
+def parse_timestamps_in_c(sender, connection, **kwargs) -> None:
+    """connection_created receiver: UTC_TIMESTAMPTZ_LOADER on a new PostgreSQL connection whose
+    zone is UTC (where it reads what Django's loader reads); any other connection keeps
+    Django's."""
+    if (
+        connection.vendor != "postgresql"
+        or UTC_TIMESTAMPTZ_LOADER is None
+        or connection.timezone != datetime.UTC
+        or connection.connection.info.parameter_status("TimeZone") != "UTC"
+    ):
+        return
+    connection.connection.adapters.register_loader("timestamptz", UTC_TIMESTAMPTZ_LOADER)
 
 
 def server_bound_cursor():

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import connection
 
@@ -124,3 +128,64 @@ def test_only_so_many_relabellings_are_kept_and_the_others_still_compile_right(m
         relabelled = kept.relabeled_clone({"questions_question": f"{prefix}0"})
         assert f'"{prefix}0"."title"' in compiler.compile(relabelled)[0]
     assert len(kept._relabeled) == 2
+
+
+# Date-times on PostgreSQL: psycopg's C parser in place of Django's Python one.
+DATE_TIMES = [
+    "2023-10-07 06:29:00.123456+03",
+    "2023-10-07 06:29:00+00",
+    "1970-01-01 00:00:00+00",
+    "0001-01-01 00:00:00+00",
+    "9999-12-31 23:59:59.999999+00",
+    "2024-02-29 12:00:00-09:30",
+    "1900-06-30 23:59:59.5+05:53:28",  # an offset in seconds, as old local mean times have
+]
+
+
+def _read_date_times(cursor) -> tuple:
+    cursor.execute("SELECT " + ", ".join(["%s::timestamptz"] * len(DATE_TIMES)), DATE_TIMES)
+    return cursor.fetchone()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's loaders")
+def test_date_times_read_in_c_are_what_djangos_loader_reads():
+    from django.db.backends.postgresql.psycopg_any import register_tzloader
+    from psycopg.pq import Format
+
+    with connection.cursor() as cursor:
+        ours = _read_date_times(cursor)
+        loader = cursor.connection.adapters.get_loader(1184, Format.TEXT)  # timestamptz
+    assert loader is iqtrack.db.UTC_TIMESTAMPTZ_LOADER
+    with connection.connection.cursor() as raw:  # Django's loader, put back on one cursor
+        register_tzloader(connection.timezone, raw)
+        djangos = _read_date_times(raw)
+    assert ours == djangos
+    assert [value.tzinfo for value in ours] == [value.tzinfo for value in djangos]
+    assert all(value.tzinfo is datetime.UTC for value in ours)
+    assert ours[0] == datetime.datetime(2023, 10, 7, 3, 29, 0, 123456, tzinfo=datetime.UTC)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's loaders")
+def test_a_date_time_python_cannot_hold_is_refused_as_django_refuses_it():
+    from django.db import DataError
+
+    with pytest.raises(DataError), connection.cursor() as cursor:
+        cursor.execute("SELECT 'infinity'::timestamptz")
+        cursor.fetchone()
+
+
+def test_a_connection_whose_zone_is_not_utc_keeps_djangos_loader():
+    registered = []
+    adapters = SimpleNamespace(register_loader=lambda *args: registered.append(args))
+
+    def stub(zone: datetime.tzinfo, session_zone: str) -> SimpleNamespace:
+        raw = SimpleNamespace(
+            adapters=adapters, info=SimpleNamespace(parameter_status=lambda name: session_zone)
+        )
+        return SimpleNamespace(vendor="postgresql", timezone=zone, connection=raw)
+
+    iqtrack.db.parse_timestamps_in_c(None, stub(ZoneInfo("Asia/Jerusalem"), "UTC"))
+    iqtrack.db.parse_timestamps_in_c(None, stub(datetime.UTC, "Asia/Jerusalem"))
+    assert registered == []
+    iqtrack.db.parse_timestamps_in_c(None, stub(datetime.UTC, "UTC"))
+    assert registered == [("timestamptz", iqtrack.db.UTC_TIMESTAMPTZ_LOADER)]
