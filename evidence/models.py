@@ -36,6 +36,19 @@ def natural_key_field() -> models.SlugField:
     )
 
 
+# What a row of evidence in a list or a timeline never shows: an item's long texts and search
+# vector, and its source's. Read, they were most of the bytes such a page fetched and parsed
+# (`QuerySet.defer(*ROW_UNREAD)` on a queryset that selects the source).
+ROW_UNREAD = (
+    "original_text",
+    "translation",
+    "notes",
+    "search_vector",
+    "source__description",
+    "source__search_vector",
+)
+
+
 def choice_check(field: str, choices: type[models.Choices], *, blank: bool = False):
     """Scale values are structural: the database refuses anything outside the scale."""
     condition = models.Q(**{f"{field}__in": choices.values})

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from evidence import permissions as evidence_permissions
 from evidence.forms import EvidenceForm, SourceForm
-from evidence.models import Evidence
+from evidence.models import ROW_UNREAD, Evidence
 from iqtrack.paging import uncounted_page
 from iqtrack.prepared import reuses_plans_unfiltered
 from iqtrack.response_cache import cached_read
@@ -25,16 +25,6 @@ from questions.visibility import (
     visible_evidence_of,
     visible_questions,
     visible_teams,
-)
-
-# Columns the evidence list page does not show.
-LIST_UNREAD = (
-    "original_text",
-    "translation",
-    "notes",
-    "search_vector",
-    "source__description",
-    "source__search_vector",
 )
 
 
@@ -53,7 +43,7 @@ def evidence_list(request: HttpRequest) -> HttpResponse:
     items = (
         visible_evidence_of(request.user, Evidence.objects.all())
         .select_related("source")
-        .defer(*LIST_UNREAD)
+        .defer(*ROW_UNREAD)
     )
     query = clean_query(request.GET.get("q", ""))
     if query:

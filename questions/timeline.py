@@ -22,7 +22,7 @@ from typing import Literal
 from django.db.models import Prefetch, Q, QuerySet
 
 from evidence.choices import DatePrecision
-from evidence.models import Actor, Event, Evidence
+from evidence.models import ROW_UNREAD, Actor, Event, Evidence
 from questions import visibility
 from questions.models import EvidenceLink, Question
 
@@ -86,6 +86,8 @@ class Position:
 
 # Entries per page of a team's timeline (or of everything a user may see).
 PAGE_SIZE = 100
+# What an entry shows of an actor it names.
+ENTRY_ACTOR_COLUMNS = ("id", "key", "name", "kind")
 
 
 @dataclass(frozen=True)
@@ -148,13 +150,18 @@ def _readable(
     evidence."""
     # Actors as plain lists (to_attr): a prefetch into the related manager builds two managers
     # and a queryset per row, work that drawing a page of 100 entries does not need.
-    actors = Prefetch("actors", to_attr="actor_list")
-    evidence = evidence.select_related("source").prefetch_related(actors)
-    events = events.prefetch_related(
+    # Only the columns an entry shows (questions/templatetags/chronology_ui.py and the API's
+    # TimelineEntrySerializer): an item's long texts, an event's description and an actor's
+    # were most of what a page of 100 entries fetched.
+    actors = Prefetch(
+        "actors", queryset=Actor.objects.only(*ENTRY_ACTOR_COLUMNS), to_attr="actor_list"
+    )
+    evidence = evidence.select_related("source").defer(*ROW_UNREAD).prefetch_related(actors)
+    events = events.defer("description").prefetch_related(
         actors,
         Prefetch(
             "evidence",
-            queryset=visibility.visible_evidence(user).select_related("source"),
+            queryset=visibility.visible_evidence(user).only("id", "summary"),
             to_attr="visible_evidence",
         ),
     )

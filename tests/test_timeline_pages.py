@@ -119,6 +119,39 @@ def test_a_page_costs_the_same_queries_however_long_the_timeline(story, analyst,
     assert queries() == few
 
 
+def test_the_drawn_page_costs_the_same_queries_however_many_entries_it_draws(client, analyst, team):
+    """Each entry is drawn from what its page read: its item's source and actors, an event's
+    actors and visible reports (none of the columns a page leaves unread, questions.timeline)."""
+    client.force_login(analyst)
+    url = reverse("questions:team_timeline")
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            item = factories.EvidenceFactory(
+                happened_on=DAY,
+                happened_precision=DatePrecision.DAY,
+                owner_team=team,
+                tlp=Tlp.AMBER,
+                corroboration=Corroboration.SINGLE_SOURCE,
+            )
+            item.actors.add(factories.ActorFactory())
+            event = factories.EventFactory(happened_on=DAY, happened_precision="day", place="Gaza")
+            event.evidence.add(item)
+            event.actors.add(factories.ActorFactory())
+
+    def drawn() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as captured:
+            html = client.get(url).content.decode()
+        return len(captured), html
+
+    add(1)
+    few, _ = drawn()
+    add(20)
+    many, html = drawn()
+    assert many == few
+    assert html.count('class="chrono-evidence"') == 21 and html.count("· Gaza") == 21
+
+
 def test_the_page_links_lead_on_and_back(client, analyst, story, monkeypatch):
     monkeypatch.setattr("questions.timeline.PAGE_SIZE", 2)
     client.force_login(analyst)
