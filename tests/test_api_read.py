@@ -1,6 +1,7 @@
 """API serializers read their fields by a plan made once per serializer
-(iqtrack.api.serializers.ModelSerializer) and a relation's rows from its prefetch: they must say
-exactly what DRF's general path says for the same object, however its relations were read."""
+(iqtrack.api.serializers.PlannedRead: ModelSerializer and the read-only ones) and a relation's
+rows from its prefetch: they must say exactly what DRF's general path says for the same object,
+however its relations were read."""
 
 from __future__ import annotations
 
@@ -19,16 +20,22 @@ from evidence.api.serializers import (
     SourceSerializer,
 )
 from iqtrack.api import serializers as base
+from notifications.api.serializers import NotificationSerializer
+from notifications.choices import Kind
+from notifications.models import Notification, Reminder
 from questions import workflow
 from questions.api.serializers import (
+    AssessmentSerializer,
     CommentSerializer,
     EvidenceLinkSerializer,
     HypothesisRatingSerializer,
     HypothesisSerializer,
     QuestionDetailSerializer,
     QuestionSerializer,
+    ReviewSerializer,
+    TransitionSerializer,
 )
-from questions.models import Comment, EvidenceLink, HypothesisRating, Question
+from questions.models import Comment, EvidenceLink, HypothesisRating, Question, Review
 from tests import factories
 from tests.stories import Cast, question_in
 from tokens.api.serializers import NewTokenSerializer, TokenSerializer
@@ -92,6 +99,33 @@ def _objects(cast: Cast) -> list[tuple[type, object]]:
         (EvidenceSerializer, item),
         (TokenSerializer, token),
         (NewTokenSerializer, token),
+        *_records(cast),
+    ]
+
+
+def _records(cast: Cast) -> list[tuple[type, object]]:
+    """What the read-only serializers show: a signed-off version with its citations, its
+    review, the step that approved it, a notice."""
+    question = question_in("assessed", cast)
+    assessment = question.assessments.get()
+    assert assessment.cited_evidence.exists()
+    assessment.hypothesis = question.hypotheses.order_by("pk").first()  # the one it supports
+    reminder = Reminder.objects.create(
+        kind=Kind.OVERDUE, question=question, recipient=cast.analyst, period="2026-11-28"
+    )
+    notice = Notification.objects.create(
+        recipient=cast.analyst,
+        kind=Kind.OVERDUE,
+        question=question,
+        reminder=reminder,
+        text="Overdue.",
+        read_at=timezone.now(),
+    )
+    return [
+        (AssessmentSerializer, assessment),
+        (ReviewSerializer, Review.objects.get(assessment=assessment)),
+        (TransitionSerializer, question.transitions.order_by("pk").last()),
+        (NotificationSerializer, notice),
     ]
 
 
@@ -103,11 +137,12 @@ def _serializer(serializer_class, instance, user):
 def test_every_serializer_reads_what_drf_reads(lead, analyst, reviewer):
     objects = _objects(Cast(lead, analyst, reviewer))
     checked = {serializer_class for serializer_class, _ in objects}
-    assert checked == _subclasses(base.ModelSerializer), "a serializer is not checked"
+    planned_classes = _subclasses(base.PlannedRead) - {base.ModelSerializer}
+    assert checked == planned_classes, "a serializer is not checked"
     for serializer_class, instance in objects:
         serializer = _serializer(serializer_class, instance, lead)
         general = serializers.ModelSerializer.to_representation(serializer, instance)
-        planned = base.ModelSerializer.to_representation(serializer, instance)
+        planned = base.PlannedRead.to_representation(serializer, instance)
         assert planned == general, serializer_class.__name__
         assert list(planned) == list(general), serializer_class.__name__  # the same order
 

@@ -280,7 +280,22 @@ def _read(plan, instance) -> dict:
     return data
 
 
-class ModelSerializer(serializers.ModelSerializer):
+class PlannedRead:
+    """A model serializer's representation read by its plan (`_read_plan`, above): for a
+    serializer of DRF's, e.g. a read-only one (assessments, reviews, transitions), as for this
+    module's ModelSerializer. Put before the DRF class."""
+
+    @cached_property
+    def _plan(self) -> list:
+        return _read_plan(self.fields, self.Meta.model)
+
+    def to_representation(self, instance):
+        if not isinstance(instance, self.Meta.model):  # e.g. validated data, a dict
+            return super().to_representation(instance)
+        return _read(self._plan, instance)
+
+
+class ModelSerializer(PlannedRead, serializers.ModelSerializer):
     """Runs the model's own validation (fields, `clean()`, constraints) before saving, so a
     write the database would refuse is a 400 with field messages instead of a 500.
 
@@ -374,15 +389,6 @@ class ModelSerializer(serializers.ModelSerializer):
     def not_validated(self) -> list[str]:
         """Model fields the serializer leaves to the server (set in save()), not the client."""
         return []
-
-    @cached_property
-    def _plan(self) -> list:
-        return _read_plan(self.fields, self.Meta.model)
-
-    def to_representation(self, instance):
-        if not isinstance(instance, self.Meta.model):  # e.g. validated data, a dict
-            return super().to_representation(instance)
-        return _read(self._plan, instance)
 
     def _rename(self, error: DjangoValidationError) -> dict:
         """Key the model's messages by this serializer's field names (`team` → `team_id`)."""

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from iqtrack.api.serializers import PlannedRead
 from notifications.models import Notification
 from questions.api.serializers import BriefQuestionSerializer
 
 
-class NotificationSerializer(serializers.ModelSerializer):
+class NotificationSerializer(PlannedRead, serializers.ModelSerializer):
     question = BriefQuestionSerializer(read_only=True)
     is_read = serializers.SerializerMethodField()
 

@@ -13,6 +13,7 @@ from iqtrack.api.serializers import (
     CharField,
     ChoiceField,
     ModelSerializer,
+    PlannedRead,
     VisibleRelatedField,
 )
 from questions.choices import Action, Confidence, Likelihood, LikelihoodWording
@@ -253,7 +254,7 @@ class HypothesisRatingSerializer(ModelSerializer):
 # ---------------------------------------------------------------------------------------------
 
 
-class AssessmentSerializer(serializers.ModelSerializer):
+class AssessmentSerializer(PlannedRead, serializers.ModelSerializer):
     question = BriefQuestionSerializer(read_only=True)
     author = BriefUserSerializer(read_only=True)
     cited_evidence = BriefEvidenceSerializer(
@@ -326,7 +327,7 @@ class NewAssessmentDraftSerializer(AssessmentDraftSerializer):
     question_id = related_id(Question, visible_questions, "question", write_only=False)
 
 
-class ReviewSerializer(serializers.ModelSerializer):
+class ReviewSerializer(PlannedRead, serializers.ModelSerializer):
     assessment = BriefAssessmentSerializer(read_only=True)
     reviewer = BriefUserSerializer(read_only=True)
 
@@ -359,7 +360,7 @@ class CommentSerializer(ModelSerializer):
         return ["author"]  # questions.comments.add_comment sets it
 
 
-class TransitionSerializer(serializers.ModelSerializer):
+class TransitionSerializer(PlannedRead, serializers.ModelSerializer):
     question = BriefQuestionSerializer(read_only=True)
     actor = BriefUserSerializer(read_only=True)
 
