@@ -4,7 +4,6 @@ from collections.abc import Callable
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.decorators import action
@@ -327,9 +326,9 @@ class AssessmentViewSet(ReadMixin, BaseViewSet):
 
     def get_prefetches(self):
         # A page's few cited items, each checked as it is read; only the columns their brief
-        # form shows (an item's texts are most of its row).
-        cited = visible_evidence_each(self.request.user).only(*BriefEvidenceSerializer.columns())
-        return [Prefetch("cited_evidence", queryset=cited)]
+        # form shows (an item's texts are most of its row), as plain lists (prefetch_brief).
+        cited = visible_evidence_each(self.request.user)
+        return [prefetch_brief("cited_evidence", BriefEvidenceSerializer, cited)]
 
     def create(self, request, *args, **kwargs):
         given = s.NewAssessmentDraftSerializer(data=request.data, context={"request": request})
