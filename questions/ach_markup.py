@@ -13,7 +13,9 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
+from django.http import HttpResponse
 from django.template.defaultfilters import truncatechars
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
@@ -27,6 +29,36 @@ def joined(parts: Iterable[str], separator: str = "") -> SafeString:
     """Join HTML that is safe already without escaping it again. Only for parts made in this
     module, by format_html, or by strings whose every value was escaped (board_ui's rows)."""
     return mark_safe(separator.join(parts))  # noqa: S308 — every part is escaped HTML already
+
+
+def render_with_parts(
+    request,
+    template: str,
+    context: dict,
+    name: str,
+    parts: Iterable[str],
+    separator: str = "",
+) -> HttpResponse:
+    """`render(request, template, context)` with `context[name]` the joined(parts, separator) —
+    the same bytes — for a page whose bulk is drawn in Python (the ACH matrix's 600 KB of rows):
+    the parts are encoded to UTF-8 one by one and spliced into the rendered page as bytes.
+
+    As one string, that bulk was copied by every template level it passed through, and, since
+    a row holds a character beyond Latin-1 ("—"), widened to two bytes a character on each join
+    and encoded back at the end: 3 ms of the matrix page's 27 (bench/README.md, Session 14).
+    The template sees a short stand-in for it (empty when there are no parts, so that
+    `{% if not rows %}` still reads true)."""
+    parts = list(parts)
+    marker = f"\x00{name}\x00"  # NUL: in no template and in no escaped value
+    stand_in = mark_safe(marker if parts else "")  # noqa: S308 — no markup, no user text
+    page = render_to_string(template, {**context, name: stand_in}, request)
+    if not parts:
+        return HttpResponse(page)
+    head, found, tail = page.partition(marker)
+    if not found or marker in tail:
+        raise ValueError(f"{template} must show {name} exactly once")
+    body = separator.encode().join([part.encode() for part in parts])
+    return HttpResponse(b"".join([head.encode(), body, tail.encode()]))
 
 
 def url_maker(name: str, *fixed: int):

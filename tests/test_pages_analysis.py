@@ -182,6 +182,48 @@ def test_the_matrix_escapes_what_it_shows(client, analyst, matrix):
     assert "<b>origin</b>" not in html and 'title="Repeats: &lt;b&gt;origin&lt;/b&gt;"' in html
 
 
+def test_the_matrix_page_is_the_bytes_the_template_renders_with_its_rows(
+    client, rf, analyst, matrix
+):
+    """Its rows are spliced into the page as UTF-8 bytes (render_with_parts): the page must be
+    what rendering them into the template as one string gives, non-Latin text included."""
+    from django.shortcuts import render
+
+    from questions.ach import build_matrix
+    from questions.ach_markup import joined
+    from questions.analysis_views import ach_rows, ach_scores
+
+    link(matrix["question"], factories.EvidenceFactory(summary="Встреча в Москве — 𝔞 & <b>"))
+    client.force_login(analyst)
+    got = client.get(reverse("questions:ach", args=[matrix["question"].pk])).content
+    question = matrix["question"]
+    request = rf.get("/")
+    request.user = analyst
+    request.csp_nonce = "n"
+    drawn = build_matrix(question, analyst)
+    rows = ach_rows(drawn)
+    context = {"question": question, "matrix": drawn, "scores": ach_scores(drawn)}
+    expected = render(
+        request, "questions/ach.html", {**context, "rows": joined(rows, "\n      ")}
+    ).content
+    tokens = re.compile(rb'(csrfmiddlewaretoken" value="|X-CSRFToken": ")[^"]+')
+    assert tokens.sub(rb"\1", got) == tokens.sub(rb"\1", expected)
+    assert "Встреча в Москве — 𝔞 &amp; &lt;b&gt;".encode() in got
+
+
+def test_a_matrix_without_rows_says_so(client, analyst, matrix):
+    EvidenceLink.objects.filter(question=matrix["question"]).delete()
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    assert "No evidence is linked to this question yet." in html
+
+
+def test_parts_go_only_where_the_template_shows_them_once(rf):
+    from questions.ach_markup import render_with_parts
+
+    with pytest.raises(ValueError, match="must show rows exactly once"):
+        render_with_parts(rf.get("/"), "questions/_timeline_pager.html", {}, "rows", ["<tr>"])
+
+
 @pytest.mark.parametrize("rating", ["", *AchRating.values])
 def test_the_question_pages_rating_selects_are_ratingforms_fields(matrix, rating):
     """The question page draws each row's selects from plain data (questions/ach_markup.py);
