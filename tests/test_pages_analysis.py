@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from evidence.choices import Corroboration, DatePrecision, Language, Reliability, Tlp
 from questions import workflow
+from questions.ach_markup import joined
 from questions.choices import AchRating, Confidence, Likelihood
 from questions.models import EvidenceLink, HypothesisRating
 from tests import factories
@@ -190,7 +191,6 @@ def test_the_matrix_page_is_the_bytes_the_template_renders_with_its_rows(
     from django.shortcuts import render
 
     from questions.ach import build_matrix
-    from questions.ach_markup import joined
     from questions.analysis_views import ach_rows, ach_scores
 
     link(matrix["question"], factories.EvidenceFactory(summary="Встреча в Москве — 𝔞 & <b>"))
@@ -217,11 +217,39 @@ def test_a_matrix_without_rows_says_so(client, analyst, matrix):
     assert "No evidence is linked to this question yet." in html
 
 
-def test_parts_go_only_where_the_template_shows_them_once(rf):
+def test_a_matrix_of_items_without_hypotheses_says_so(client, analyst, matrix):
+    """Its rows are drawn, but the page shows none of them (render_with_parts: the parts go
+    only where the template shows them)."""
+    matrix["question"].hypotheses.all().delete()
+    html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
+    assert "This question has no hypotheses yet." in html
+    assert "Intercepted shipping manifest" not in html and "\x00" not in html
+
+
+def test_parts_go_wherever_the_template_shows_them(rf, settings):
+    from django.shortcuts import render
+
     from questions.ach_markup import render_with_parts
 
-    with pytest.raises(ValueError, match="must show rows exactly once"):
-        render_with_parts(rf.get("/"), "questions/_timeline_pager.html", {}, "rows", ["<tr>"])
+    settings.TEMPLATES = [
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {
+                "loaders": [
+                    (
+                        "django.template.loaders.locmem.Loader",
+                        {"twice.html": "<p>{{ a }}</p>{{ rows }}|{{ rows }}·", "none.html": "—"},
+                    )
+                ]
+            },
+        }
+    ]
+    parts = ["<tr>é</tr>", "<tr>𝔞</tr>"]
+    for name in ("twice.html", "none.html"):
+        spliced = render_with_parts(rf.get("/"), name, {"a": "<"}, "rows", parts, "\n")
+        whole = render(rf.get("/"), name, {"a": "<", "rows": joined(parts, "\n")})
+        assert spliced.content == whole.content
+        assert spliced["Content-Type"] == whole["Content-Type"]
 
 
 @pytest.mark.parametrize("rating", ["", *AchRating.values])
