@@ -1,5 +1,7 @@
 """The ACH matrix's rows as HTML, built in Python for the pages that show it (the heatmap,
-questions/analysis_views.py; the rating selects on the question page, questions/views.py).
+questions/analysis_views.py; the rating selects on the question page, questions/views.py); and
+what every page drawn in Python shares: joining escaped HTML, routes reversed once, truncation,
+badges, and a page's bulk spliced into it as bytes (`bulk`, `Bulk`, `render_spliced`).
 
 A 20 × 300 matrix is 6,000 cells. Through the template engine — a loop per cell, a form field
 per cell on the question page — they cost most of a second (bench/RESULTS.md); here a cell is one
@@ -10,8 +12,11 @@ for character where tests compare them (tests/test_pages_analysis.py).
 
 from __future__ import annotations
 
+import re
+import secrets
 import unicodedata
 from collections.abc import Iterable
+from contextvars import ContextVar
 
 from django.http import HttpResponse
 from django.template.defaultfilters import truncatechars
@@ -31,32 +36,74 @@ def joined(parts: Iterable[str], separator: str = "") -> SafeString:
     return mark_safe(separator.join(parts))  # noqa: S308 — every part is escaped HTML already
 
 
-def render_with_parts(
-    request,
-    template: str,
-    context: dict,
-    name: str,
-    parts: Iterable[str],
-    separator: str = "",
-) -> HttpResponse:
-    """`render(request, template, context)` with `context[name]` the joined(parts, separator) —
-    the same bytes — for a page whose bulk is drawn in Python (the ACH matrix's 600 KB of rows):
-    the parts are encoded to UTF-8 one by one and spliced into the rendered page as bytes,
-    wherever (and as often as) the template shows them.
+# While a page is rendered by render_spliced: a marker only this render writes, and the bulk
+# drawn for it so far (each as its parts and separator).
+_SPLICING: ContextVar[tuple[str, list[tuple[list[str], str]]] | None] = ContextVar(
+    "iqtrack_splicing", default=None
+)
 
-    As one string, that bulk was copied by every template level it passed through, and, since
-    a row holds a character beyond Latin-1 ("—"), widened to two bytes a character on each join
-    and encoded back at the end: a sixth of the matrix page's time (bench/README.md, Session
-    14). The template sees a short stand-in for it (empty when there are no parts, so that
-    `{% if not rows %}` still reads true)."""
+
+def bulk(parts: Iterable[str], separator: str = "") -> SafeString:
+    """joined(parts, separator), for a page's bulk drawn in Python (the ACH matrix's rows).
+    While the page is rendered by render_spliced, the template is given a short stand-in
+    instead, and the parts are spliced into the page as UTF-8 bytes; otherwise it is joined()
+    itself."""
+    splicing = _SPLICING.get()
+    if splicing is None:
+        return joined(parts, separator)
     parts = list(parts)
-    marker = f"\x00{name}\x00"  # NUL: in no template and in no escaped value
-    stand_in = mark_safe(marker if parts else "")  # noqa: S308 — no markup, no user text
-    page = render_to_string(template, {**context, name: stand_in}, request)
     if not parts:
+        return joined((), separator)
+    nonce, kept = splicing
+    kept.append((parts, separator))
+    return mark_safe(f"\x00{nonce}{len(kept) - 1}\x00")  # noqa: S308 — no markup, no user text
+
+
+class Bulk:
+    """A page's bulk handed to its template as a value (`{{ rows }}`): bulk(parts, separator)
+    when it is shown, false when there are no parts (`{% if not rows %}`)."""
+
+    def __init__(self, parts: Iterable[str], separator: str = "") -> None:
+        self.parts = list(parts)
+        self.separator = separator
+
+    def __bool__(self) -> bool:
+        return bool(self.parts)
+
+    def __html__(self) -> SafeString:
+        return bulk(self.parts, self.separator)
+
+    __str__ = __html__
+
+
+def render_spliced(request, template: str, context: dict) -> HttpResponse:
+    """`render(request, template, context)`, the same bytes, with the bulk drawn during the
+    render (`bulk`, `Bulk`) encoded part by part and spliced into the rendered page as bytes.
+
+    As one string, a page's bulk was copied by every template level it passed through, and,
+    since a row holds a character beyond Latin-1 ("—"), widened to two bytes a character on
+    each join and encoded back at the end: a sixth of the ACH matrix page's time, 600 KB of
+    rows (bench/README.md, Session 14). Not worth it for a page of 100 KB (the board, the
+    dashboard, a timeline: within 2% either way, measured). The stand-ins carry a nonce of this
+    render's, so that nothing else in the page (an echoed query) can be taken for one."""
+    nonce = secrets.token_hex(8)
+    kept: list[tuple[list[str], str]] = []
+    token = _SPLICING.set((nonce, kept))
+    try:
+        page = render_to_string(template, context, request)
+    finally:
+        _SPLICING.reset(token)
+    if not kept:
         return HttpResponse(page)
-    body = separator.encode().join([part.encode() for part in parts])
-    return HttpResponse(body.join([piece.encode() for piece in page.split(marker)]))
+    pieces = re.split(f"\x00{nonce}(\\d+)\x00", page)
+    body = []
+    for position, piece in enumerate(pieces):
+        if position % 2 == 0:  # the template's own text
+            body.append(piece.encode())
+        else:
+            parts, separator = kept[int(piece)]
+            body.append(separator.encode().join([part.encode() for part in parts]))
+    return HttpResponse(b"".join(body))
 
 
 def url_maker(name: str, *fixed: int):

@@ -26,7 +26,7 @@ from iqtrack.prepared import reuses_plans, reuses_plans_unfiltered
 from iqtrack.response_cache import cached_read
 from iqtrack.validation import clean_query
 from questions.ach import Matrix, build_matrix
-from questions.ach_markup import ItemBadges, render_with_parts, truncator, url_maker
+from questions.ach_markup import Bulk, ItemBadges, render_spliced, truncator, url_maker
 from questions.forms import TimelinePlaceForm
 from questions.search import KINDS, Hit, search
 from questions.templatetags.iqtrack_ui import ach_label
@@ -114,8 +114,7 @@ def _row_meta(evidence, *, grading: str, weak: str, linchpin: bool, repeats) -> 
 def ach_rows(matrix: Matrix) -> list[str]:
     """One table row per evidence item of the user's matrix: the item (grading, single-source
     flag, linchpin badge, what it repeats — its origin, when that is another item of the
-    matrix), its cells, and its diagnosticity. HTML whose every value is escaped, for
-    render_with_parts()."""
+    matrix), its cells, and its diagnosticity. HTML whose every value is escaped (for Bulk)."""
     origin_of = matrix.origins()
     titles = {e.id: e.summary for e in matrix.evidence}
     hypothesis_ids = [h.id for h in matrix.hypotheses]
@@ -177,11 +176,14 @@ def ach_matrix(request: HttpRequest, pk: int) -> HttpResponse:
     question = _question(request, pk)
     # The user's matrix: what they may not see is neither shown nor counted (nor said to exist).
     matrix = build_matrix(question, request.user)
-    context = {"question": question, "matrix": matrix, "scores": ach_scores(matrix)}
-    # The rows drawn in Python: a template loop over hundreds of rows cost more than drawing
-    # them; and spliced in as bytes.
-    rows = ach_rows(matrix)
-    return render_with_parts(request, "questions/ach.html", context, "rows", rows, "\n      ")
+    context = {
+        "question": question,
+        "matrix": matrix,
+        # Drawn in Python: a template loop over hundreds of rows cost more than drawing them.
+        "rows": Bulk(ach_rows(matrix), "\n      "),
+        "scores": ach_scores(matrix),
+    }
+    return render_spliced(request, "questions/ach.html", context)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,11 +7,12 @@ import datetime as dt
 import re
 
 import pytest
+from django import template
 from django.urls import reverse
 
 from evidence.choices import Corroboration, DatePrecision, Language, Reliability, Tlp
 from questions import workflow
-from questions.ach_markup import joined
+from questions.ach_markup import Bulk, bulk, joined, render_spliced
 from questions.choices import AchRating, Confidence, Likelihood
 from questions.models import EvidenceLink, HypothesisRating
 from tests import factories
@@ -186,7 +187,7 @@ def test_the_matrix_escapes_what_it_shows(client, analyst, matrix):
 def test_the_matrix_page_is_the_bytes_the_template_renders_with_its_rows(
     client, rf, analyst, matrix
 ):
-    """Its rows are spliced into the page as UTF-8 bytes (render_with_parts): the page must be
+    """Its rows are spliced into the page as UTF-8 bytes (render_spliced): the page must be
     what rendering them into the template as one string gives, non-Latin text included."""
     from django.shortcuts import render
 
@@ -218,38 +219,49 @@ def test_a_matrix_without_rows_says_so(client, analyst, matrix):
 
 
 def test_a_matrix_of_items_without_hypotheses_says_so(client, analyst, matrix):
-    """Its rows are drawn, but the page shows none of them (render_with_parts: the parts go
-    only where the template shows them)."""
+    """Its rows are drawn, but the page shows none of them: spliced only where shown."""
     matrix["question"].hypotheses.all().delete()
     html = page(client, analyst, reverse("questions:ach", args=[matrix["question"].pk]))
     assert "This question has no hypotheses yet." in html
     assert "Intercepted shipping manifest" not in html and "\x00" not in html
 
 
-def test_parts_go_wherever_the_template_shows_them(rf, settings):
-    from django.shortcuts import render
+TEMPLATES = {
+    "twice.html": "<p>{{ a }}</p>{{ rows }}|{% if rows %}{{ rows }}{% endif %}·{% x %}",
+    "none.html": "—{% if rows %}{{ a }}{% endif %}",
+}
 
-    from questions.ach_markup import render_with_parts
 
+# A tag that draws a bulk, for the templates above (OPTIONS "builtins": this module).
+register = template.Library()
+register.simple_tag(lambda: bulk(["<li>𝔞</li>", "<li>b</li>"], " "), name="x")
+
+
+@pytest.fixture
+def splice_templates(settings):
     settings.TEMPLATES = [
         {
             "BACKEND": "django.template.backends.django.DjangoTemplates",
             "OPTIONS": {
-                "loaders": [
-                    (
-                        "django.template.loaders.locmem.Loader",
-                        {"twice.html": "<p>{{ a }}</p>{{ rows }}|{{ rows }}·", "none.html": "—"},
-                    )
-                ]
+                "loaders": [("django.template.loaders.locmem.Loader", TEMPLATES)],
+                "builtins": [__name__],
             },
         }
     ]
-    parts = ["<tr>é</tr>", "<tr>𝔞</tr>"]
-    for name in ("twice.html", "none.html"):
-        spliced = render_with_parts(rf.get("/"), name, {"a": "<"}, "rows", parts, "\n")
-        whole = render(rf.get("/"), name, {"a": "<", "rows": joined(parts, "\n")})
-        assert spliced.content == whole.content
-        assert spliced["Content-Type"] == whole["Content-Type"]
+
+
+@pytest.mark.parametrize("name", list(TEMPLATES))
+@pytest.mark.parametrize("parts", [["<tr>é</tr>", "<tr>𝔞</tr>"], []])
+def test_the_bulk_goes_wherever_the_template_shows_it(rf, splice_templates, name, parts):
+    """render_spliced gives render's bytes: a Bulk value shown twice, or not at all, or empty,
+    and a tag's bulk; and text that looks like a stand-in is only text."""
+    from django.shortcuts import render
+
+    context = {"a": "<\x000\x00>"}
+    spliced = render_spliced(rf.get("/"), name, {**context, "rows": Bulk(parts, "\n")})
+    whole = render(rf.get("/"), name, {**context, "rows": joined(parts, "\n")})
+    assert spliced.content == whole.content
+    assert spliced["Content-Type"] == whole["Content-Type"]
 
 
 @pytest.mark.parametrize("rating", ["", *AchRating.values])
