@@ -37,8 +37,8 @@ def natural_key_field() -> models.SlugField:
 
 
 # What a row of evidence in a list or a timeline never shows: an item's long texts and search
-# vector, and its source's. Read, they were most of the bytes such a page fetched and parsed
-# (`QuerySet.defer(*ROW_UNREAD)` on a queryset that selects the source).
+# vector, and its source's. Left unread (`QuerySet.defer(*ROW_UNREAD)` on a queryset that
+# selects the source): a page of 100 timeline entries read its items in 3.6 ms, not 4.4.
 ROW_UNREAD = (
     "original_text",
     "translation",

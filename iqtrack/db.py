@@ -131,13 +131,14 @@ def _utc_timestamptz_loader() -> type | None:
 
     Django registers a loader of its own (psycopg_any.BaseTzLoader) that subclasses psycopg's
     Python one, so psycopg never swaps in its C form: every date-time read cost a regular
-    expression and three datetime calls in Python, 3–4 µs, most of the time a page of 100
-    timeline entries (400 date-times) spent reading its rows. Django's loader parses the value,
-    converts it to the session's zone, then labels it with the connection's zone; on a
-    connection whose session zone and Django zone are both UTC (USE_TZ, Django's own set-up),
-    psycopg's C loader gives the same value with the same tzinfo (datetime.timezone.utc).
-    `timezone` is what Django's create_cursor compares before putting its loader back on a
-    cursor. The C class cannot be subclassed, so it is held and called.
+    expression and three datetime calls in Python, about 3 µs, most of the time a page of 100
+    timeline entries (400 date-times) spent turning its rows into Python values.
+
+    Django's loader parses the value, converts it to the session's zone, then labels it with
+    the connection's zone; on a connection whose session zone and Django zone are both UTC
+    (USE_TZ, Django's own set-up), psycopg's C loader gives the same value with the same tzinfo
+    (datetime.timezone.utc). `timezone` is what Django's create_cursor compares before putting
+    its loader back on a cursor. The C class cannot be subclassed, so it is held and called.
     """
     parser = _c_timestamptz_loader()
     if parser is None:

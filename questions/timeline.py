@@ -151,8 +151,8 @@ def _readable(
     # Actors as plain lists (to_attr): a prefetch into the related manager builds two managers
     # and a queryset per row, work that drawing a page of 100 entries does not need.
     # Only the columns an entry shows (questions/templatetags/chronology_ui.py and the API's
-    # TimelineEntrySerializer): an item's long texts, an event's description and an actor's
-    # were most of what a page of 100 entries fetched.
+    # TimelineEntrySerializer), not an item's long texts, an event's description or an
+    # actor's: the timeline of everything's item query took 4.4 ms with them, 3.6 without.
     actors = Prefetch(
         "actors", queryset=Actor.objects.only(*ENTRY_ACTOR_COLUMNS), to_attr="actor_list"
     )
