@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,24 +29,6 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import run  # noqa: E402
-
-
-def serve(checkout: Path, port: int, env: dict) -> subprocess.Popen:
-    command = [
-        str(checkout / ".venv" / "bin" / "gunicorn"),
-        "iqtrack.wsgi",
-        "--workers",
-        "2",
-        "--worker-class",
-        "sync",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--log-level",
-        "warning",
-        "--timeout",
-        "120",
-    ]
-    return subprocess.Popen(command, env=env, cwd=checkout, start_new_session=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,7 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     ids = run.subjects()
     sides = {"old": (args.old.resolve(), 8941), "new": (args.new.resolve(), 8942)}
-    servers = {name: serve(path, port, env) for name, (path, port) in sides.items()}
+    servers = {
+        name: run.gunicorn("iqtrack.wsgi", port, env, 2, checkout=path)
+        for name, (path, port) in sides.items()
+    }
     try:
         for name, (_path, port) in sides.items():
             run.wait_until_up(f"http://127.0.0.1:{port}/healthz", servers[name])

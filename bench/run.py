@@ -254,9 +254,14 @@ def settle(url: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------------------------
-def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
+def gunicorn(
+    app: str, port: int, env: dict, workers: int, *, checkout: Path = ROOT
+) -> subprocess.Popen:
+    """`app` under gunicorn, from `checkout` with that checkout's virtualenv (this one's
+    interpreter for this checkout; bench/compare.py serves another beside it)."""
+    binary = BIN / "gunicorn" if checkout == ROOT else checkout / ".venv" / "bin" / "gunicorn"
     command = [
-        str(BIN / "gunicorn"),
+        str(binary),
         app,
         "--workers",
         str(workers),
@@ -269,7 +274,7 @@ def gunicorn(app: str, port: int, env: dict, workers: int) -> subprocess.Popen:
         "--timeout",
         "120",
     ]
-    return subprocess.Popen(command, env=env, cwd=ROOT, start_new_session=True)
+    return subprocess.Popen(command, env=env, cwd=checkout, start_new_session=True)
 
 
 def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
