@@ -130,7 +130,7 @@ def test_only_so_many_relabellings_are_kept_and_the_others_still_compile_right(m
     assert len(kept._relabeled) == 2
 
 
-# Date-times on PostgreSQL: psycopg's C parser in place of Django's Python one.
+# Date-times: on PostgreSQL read by psycopg's C parser in place of Django's Python one.
 DATE_TIMES = [
     "2023-10-07 06:29:00.123456+03",
     "2023-10-07 06:29:00+00",
@@ -147,8 +147,18 @@ def _read_date_times(cursor) -> tuple:
     return cursor.fetchone()
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's loaders")
-def test_date_times_read_in_c_are_what_djangos_loader_reads():
+def test_date_times_read_back_as_written_in_utc():
+    """Through the ORM on any database; on PostgreSQL by the C loader, which must read what
+    Django's own loader reads, and refuse what Python cannot hold as Django's refuses it."""
+    written = [datetime.datetime.fromisoformat(text) for text in DATE_TIMES]
+    ids = [factories.QuestionFactory(due_at=moment).pk for moment in written]
+    read = dict(Question.objects.filter(pk__in=ids).values_list("pk", "due_at"))
+    assert [read[pk] for pk in ids] == written
+    assert all(read[pk].tzinfo is datetime.UTC for pk in ids)
+    assert read[ids[0]] == datetime.datetime(2023, 10, 7, 3, 29, 0, 123456, tzinfo=datetime.UTC)
+    if connection.vendor != "postgresql":
+        return
+    from django.db import DataError
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.pq import Format
 
@@ -159,16 +169,8 @@ def test_date_times_read_in_c_are_what_djangos_loader_reads():
     with connection.connection.cursor() as raw:  # Django's loader, put back on one cursor
         register_tzloader(connection.timezone, raw)
         djangos = _read_date_times(raw)
-    assert ours == djangos
+    assert ours == djangos == tuple(written)
     assert [value.tzinfo for value in ours] == [value.tzinfo for value in djangos]
-    assert all(value.tzinfo is datetime.UTC for value in ours)
-    assert ours[0] == datetime.datetime(2023, 10, 7, 3, 29, 0, 123456, tzinfo=datetime.UTC)
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="psycopg's loaders")
-def test_a_date_time_python_cannot_hold_is_refused_as_django_refuses_it():
-    from django.db import DataError
-
     with pytest.raises(DataError), connection.cursor() as cursor:
         cursor.execute("SELECT 'infinity'::timestamptz")
         cursor.fetchone()
