@@ -1,7 +1,7 @@
 """The ACH matrix's rows as HTML, built in Python for the pages that show it (the heatmap,
 questions/analysis_views.py; the rating selects on the question page, questions/views.py); and
 what every page drawn in Python shares: joining escaped HTML, routes reversed once, truncation,
-badges, and a page's bulk spliced into it as bytes (`bulk`, `Bulk`, `render_spliced`).
+badges, and a page's bulk spliced into it as bytes (`Bulk`, `render_spliced`).
 
 A 20 × 300 matrix is 6,000 cells. Through the template engine — a loop per cell, a form field
 per cell on the question page — they cost most of a second (bench/RESULTS.md); here a cell is one
@@ -43,25 +43,11 @@ _SPLICING: ContextVar[tuple[str, list[tuple[list[str], str]]] | None] = ContextV
 )
 
 
-def bulk(parts: Iterable[str], separator: str = "") -> SafeString:
-    """joined(parts, separator), for a page's bulk drawn in Python (the ACH matrix's rows).
-    While the page is rendered by render_spliced, the template is given a short stand-in
-    instead, and the parts are spliced into the page as UTF-8 bytes; otherwise it is joined()
-    itself."""
-    splicing = _SPLICING.get()
-    if splicing is None:
-        return joined(parts, separator)
-    parts = list(parts)
-    if not parts:
-        return joined((), separator)
-    nonce, kept = splicing
-    kept.append((parts, separator))
-    return mark_safe(f"\x00{nonce}{len(kept) - 1}\x00")  # noqa: S308 — no markup, no user text
-
-
 class Bulk:
-    """A page's bulk handed to its template as a value (`{{ rows }}`): bulk(parts, separator)
-    when it is shown, false when there are no parts (`{% if not rows %}`)."""
+    """A page's bulk drawn in Python (the ACH matrix's rows), handed to its template as a value
+    (`{{ rows }}`): false when there are no parts (`{% if not rows %}`). Shown while the page
+    is rendered by render_spliced, it is a short stand-in, and the parts are spliced into the
+    page as UTF-8 bytes; otherwise it is joined(parts, separator)."""
 
     def __init__(self, parts: Iterable[str], separator: str = "") -> None:
         self.parts = list(parts)
@@ -71,14 +57,19 @@ class Bulk:
         return bool(self.parts)
 
     def __html__(self) -> SafeString:
-        return bulk(self.parts, self.separator)
+        splicing = _SPLICING.get()
+        if splicing is None or not self.parts:
+            return joined(self.parts, self.separator)
+        nonce, kept = splicing
+        kept.append((self.parts, self.separator))
+        return mark_safe(f"\x00{nonce}{len(kept) - 1}\x00")  # noqa: S308 — no markup, no text
 
     __str__ = __html__
 
 
 def render_spliced(request, template: str, context: dict) -> HttpResponse:
-    """`render(request, template, context)`, the same bytes, with the bulk drawn during the
-    render (`bulk`, `Bulk`) encoded part by part and spliced into the rendered page as bytes.
+    """`render(request, template, context)`, the same bytes, with each Bulk the template shows
+    encoded part by part and spliced into the rendered page as bytes.
 
     As one string, a page's bulk was copied by every template level it passed through, and,
     since a row holds a character beyond Latin-1 ("—"), widened to two bytes a character on

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from evidence.choices import Corroboration, DatePrecision, Language, Reliability, Tlp
 from questions import workflow
-from questions.ach_markup import Bulk, bulk, joined, render_spliced
+from questions.ach_markup import Bulk, joined, render_spliced
 from questions.choices import AchRating, Confidence, Likelihood
 from questions.models import EvidenceLink, HypothesisRating
 from tests import factories
@@ -234,7 +234,7 @@ TEMPLATES = {
 
 # A tag that draws a bulk, for the templates above (OPTIONS "builtins": this module).
 register = template.Library()
-register.simple_tag(lambda: bulk(["<li>𝔞</li>", "<li>b</li>"], " "), name="x")
+register.simple_tag(lambda: Bulk(["<li>𝔞</li>", "<li>b</li>"], " "), name="x")
 
 
 @pytest.fixture
